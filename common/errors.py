@@ -1,0 +1,94 @@
+"""The one error shape of the service and the domain errors that produce it.
+
+Every 4xx/5xx body is an `ErrorBody`: a human message in `detail` (the key FastAPI clients
+already read), a machine `code`, and where it applies the offending `field` and its `allowed`
+values. Validation errors raised by pydantic are converted to the same shape by the handlers in
+`api_app.errors`.
+"""
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+
+class FieldProblem(BaseModel):
+    """One problem with one input field."""
+
+    field: str
+    message: str
+    allowed: list[Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    detail: str = Field(description="What went wrong, for people.")
+    code: str = Field(description="What went wrong, for programs.")
+    field: str | None = Field(None, description="The input field at fault, if any.")
+    allowed: list[Any] | None = Field(None, description="The values that field accepts.")
+    errors: list[FieldProblem] | None = Field(None, description="Every field problem found.")
+
+
+class ServiceError(Exception):
+    """Base of the errors the service reports to clients; subclasses set status and code."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        allowed: Iterable[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.allowed = list(allowed) if allowed is not None else None
+        self.headers = headers or {}
+
+    def body(self) -> ErrorBody:
+        problems = None
+        if self.field is not None:
+            problems = [FieldProblem(field=self.field, message=self.detail, allowed=self.allowed)]
+        return ErrorBody(
+            detail=self.detail,
+            code=self.code,
+            field=self.field,
+            allowed=self.allowed,
+            errors=problems,
+        )
+
+
+class InvalidParameter(ServiceError):
+    """A request field has a value the service cannot use."""
+
+    status_code = 422
+    code = "invalid_parameter"
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class DataUnavailable(ServiceError):
+    """The dataset is not loaded (yet, or because it is broken)."""
+
+    status_code = 503
+    code = "data_unavailable"
+
+
+def invalid_choice(field: str, value: Any, allowed: Iterable[Any]) -> InvalidParameter:
+    """The error for a value outside a known list of choices."""
+    allowed_list = list(allowed)
+    return InvalidParameter(
+        f"{field} {value!r} is not available; choose one of the {len(allowed_list)} allowed values",
+        field=field,
+        allowed=allowed_list,
+    )

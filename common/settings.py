@@ -1,0 +1,54 @@
+"""The one settings object, read from the environment (and `.env` for local use)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAME = "SIDS ML Backend"
+SERVICE_VERSION = "1.0.0"
+
+# The SIDS data platform's front ends; localhost on any port is allowed by CORS_ORIGIN_REGEX.
+DEFAULT_CORS_ORIGINS = [
+    "https://sids-dashboard.github.io",
+    "https://undp-data.github.io",
+    "https://data.undp.org",
+]
+DEFAULT_CORS_ORIGIN_REGEX = r"^https?://(localhost|127\.0\.0\.1)(:\d+)?$"
+
+
+class Settings(BaseSettings):
+    """Service configuration. Each field is read from the environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", protected_namespaces=())
+
+    dataset_path: Path = Field(
+        Path("./datasets/"),
+        description="Folder holding indicatorData.csv, indicatorMeta.csv and datasetMeta.csv.",
+    )
+    demo_data_fallback: bool = Field(
+        True,
+        description="Serve the built-in demo dataset when DATASET_PATH holds none of the three "
+        "files. Turn off in production so a missing file share is an error, not demo data.",
+    )
+    model_service: str | None = Field(
+        None, description="Mount only this model (its folder name under models/); all if unset."
+    )
+    search_jobs: int = Field(
+        1, ge=-1, description="n_jobs for scikit-learn searches and forests (-1: all cores)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CORS_ORIGINS),
+        description="Origins allowed by CORS (a JSON list in the environment).",
+    )
+    cors_origin_regex: str | None = Field(
+        DEFAULT_CORS_ORIGIN_REGEX, description="Extra origins allowed by CORS, as a regex."
+    )
+    log_level: str = Field("INFO", description="Python logging level name.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()

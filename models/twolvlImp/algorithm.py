@@ -1,0 +1,265 @@
+"""The two-level imputation algorithm: plain functions over pandas frames, no web types.
+
+Level one fills the gaps in the predictors with a base imputer; level two trains a regressor on
+the countries that have the target and predicts it, with a 90% interval, for the SIDS that lack it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import RegressorMixin
+from sklearn.decomposition import PCA
+from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingRegressor, RandomForestRegressor
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401 - enables the import below
+from sklearn.feature_selection import RFE
+from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from models.twolvlImp.schemas import Interpolator, Interval, Model, Scheme
+
+SEED = 7
+CV_FOLDS = 5
+INTERVAL_ALPHA = 0.10  # a 90% prediction interval
+BOOTSTRAP_ROUNDS = 200
+KNN_NEIGHBOURS = 5
+DEPTH_GRID: dict[Model, list[int | None]] = {
+    Model.rfr: [5, 10, 20, None],
+    Model.etr: [5, 10, 20, None],
+    Model.gbr: [3, 5, 10],
+}
+# Recursive feature elimination ranks with a small forest and drops 20% of the features a round:
+# the ranking only has to order features, and this keeps AFS interactive on ~400 predictors.
+RFE_TREES = 30
+RFE_STEP = 0.2
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The frames of one imputation problem."""
+
+    features: pd.DataFrame  # training countries x candidate predictors (may have gaps)
+    target: pd.Series  # the target for the training countries
+    to_predict: pd.DataFrame  # SIDS missing the target x candidate predictors
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Predictions with 90% intervals and what the model learned."""
+
+    prediction: pd.Series
+    lower: pd.Series
+    upper: pd.Series
+    rmse: float
+    feature_importances: pd.Series
+    model_name: str
+
+
+def split_training_data(
+    matrix: pd.DataFrame, target: str, predictors: pd.Index, sids_mask: np.ndarray
+) -> TrainingData:
+    """Training rows have the target; prediction rows are SIDS that lack it."""
+    has_target = matrix[target].notna().to_numpy()
+    return TrainingData(
+        features=matrix.loc[has_target, predictors],
+        target=matrix.loc[has_target, target],
+        to_predict=matrix.loc[~has_target & sids_mask, predictors],
+    )
+
+
+def fill_predictor_gaps(
+    features: pd.DataFrame, to_predict: pd.DataFrame, interpolator: Interpolator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit the base imputer on the training rows and fill the gaps of both frames."""
+    if interpolator == Interpolator.KNNImputer:
+        scaler = MinMaxScaler().fit(features)
+        imputer = KNNImputer(n_neighbors=KNN_NEIGHBOURS).fit(scaler.transform(features))
+
+        def fill(frame: pd.DataFrame) -> np.ndarray:
+            return scaler.inverse_transform(imputer.transform(scaler.transform(frame)))
+    else:
+        imputer = _plain_imputer(interpolator).fit(features)
+        fill = imputer.transform
+    filled = [
+        pd.DataFrame(fill(frame) if len(frame) else frame, index=frame.index, columns=frame.columns)
+        for frame in (features, to_predict)
+    ]
+    return filled[0], filled[1]
+
+
+def _plain_imputer(interpolator: Interpolator) -> SimpleImputer | IterativeImputer:
+    if interpolator == Interpolator.SimpleImputer:
+        return SimpleImputer(strategy="mean", keep_empty_features=True)
+    return IterativeImputer(
+        estimator=ExtraTreesRegressor(n_estimators=10, random_state=SEED),
+        n_nearest_features=50,
+        max_iter=5,
+        random_state=SEED,
+        keep_empty_features=True,
+    )
+
+
+def select_features(
+    features: pd.DataFrame,
+    target: pd.Series,
+    scheme: Scheme,
+    count: int | None,
+    manual: list[str] | None,
+    n_jobs: int,
+) -> list[str]:
+    """The predictors the regressor will use, chosen by the scheme."""
+    if scheme == Scheme.MANUAL:
+        return list(manual or [])
+    assert count is not None, "AFS and PCA need a predictor count"
+    count = min(count, features.shape[1])
+    if scheme == Scheme.PCA:
+        return _pca_features(features, count)
+    ranker = RandomForestRegressor(n_estimators=RFE_TREES, random_state=SEED, n_jobs=n_jobs)
+    selector = RFE(ranker, n_features_to_select=count, step=RFE_STEP).fit(features, target)
+    return list(features.columns[selector.support_])
+
+
+def _pca_features(features: pd.DataFrame, count: int) -> list[str]:
+    """Round-robin over the leading components, taking each one's largest remaining loading."""
+    scaled = StandardScaler().fit_transform(features)
+    components = PCA(random_state=SEED).fit(scaled).components_
+    chosen: list[int] = []
+    by_loading = np.argsort(-np.abs(components), axis=1)
+    for rank in range(by_loading.shape[1]):
+        for component in by_loading[:, rank]:
+            if component not in chosen:
+                chosen.append(int(component))
+            if len(chosen) == count:
+                return list(features.columns[chosen])
+    return list(features.columns[chosen])
+
+
+def sample_weights(index: pd.Index, sids_mask: np.ndarray) -> np.ndarray:
+    """SIDS and other countries weighted inversely to their counts: each group weighs the same."""
+    sids_count = max(int(sids_mask.sum()), 1)
+    other_count = max(len(index) - int(sids_mask.sum()), 1)
+    return np.where(sids_mask, 1.0 / sids_count, 1.0 / other_count)
+
+
+def fit_and_predict(
+    features: pd.DataFrame,
+    target: pd.Series,
+    to_predict: pd.DataFrame,
+    weights: np.ndarray,
+    *,
+    model: Model,
+    estimators: int,
+    interval: Interval,
+    n_jobs: int,
+) -> Estimate:
+    """Grid-search the regressor(s), predict the gaps and compute 90% intervals."""
+    folds = KFold(n_splits=min(CV_FOLDS, len(target)), shuffle=True, random_state=SEED)
+    searches = {
+        candidate: _grid_search(candidate, estimators, n_jobs, folds).fit(
+            features, target, sample_weight=weights
+        )
+        for candidate in _candidates(model)
+    }
+    best_name, best = max(searches.items(), key=lambda item: item[1].best_score_)
+    regressor: RegressorMixin = best.best_estimator_
+    prediction = pd.Series(
+        regressor.predict(to_predict) if len(to_predict) else [], index=to_predict.index
+    )
+    if interval == Interval.bootstrap:
+        lower, upper = _bootstrap_interval(regressor, features, target, prediction, folds)
+    else:
+        lower, upper = _quantile_interval(regressor, best, features, target, to_predict, weights)
+    return Estimate(
+        prediction=prediction,
+        # Quantile models may cross the point estimate; the interval always contains it.
+        lower=np.minimum(lower, prediction),
+        upper=np.maximum(upper, prediction),
+        rmse=float(np.sqrt(-best.best_score_)),
+        feature_importances=pd.Series(regressor.feature_importances_, index=features.columns),
+        model_name=best_name.value,
+    )
+
+
+def _candidates(model: Model) -> list[Model]:
+    return [Model.rfr, Model.gbr, Model.etr] if model == Model.all else [model]
+
+
+def _grid_search(model: Model, estimators: int, n_jobs: int, folds: KFold) -> GridSearchCV:
+    regressor: RegressorMixin
+    if model == Model.gbr:
+        regressor = GradientBoostingRegressor(n_estimators=estimators, random_state=SEED)
+    else:
+        forest = RandomForestRegressor if model == Model.rfr else ExtraTreesRegressor
+        regressor = forest(n_estimators=estimators, random_state=SEED)
+    return GridSearchCV(
+        regressor,
+        {"max_depth": DEPTH_GRID[model]},
+        cv=folds,
+        scoring="neg_mean_squared_error",
+        n_jobs=n_jobs,
+        refit=True,
+    )
+
+
+def _quantile_interval(
+    regressor: RegressorMixin,
+    search: GridSearchCV,
+    features: pd.DataFrame,
+    target: pd.Series,
+    to_predict: pd.DataFrame,
+    weights: np.ndarray,
+) -> tuple[pd.Series, pd.Series]:
+    """Forests: the spread of their trees; boosting: 5% and 95% quantile-loss models."""
+    if not len(to_predict):
+        empty = pd.Series([], index=to_predict.index, dtype=float)
+        return empty, empty
+    quantiles = [INTERVAL_ALPHA / 2, 1 - INTERVAL_ALPHA / 2]
+    if isinstance(regressor, GradientBoostingRegressor):
+        bounds = [
+            GradientBoostingRegressor(
+                loss="quantile", alpha=q, random_state=SEED, **_boosting_params(search)
+            )
+            .fit(features, target, sample_weight=weights)
+            .predict(to_predict)
+            for q in quantiles
+        ]
+    else:
+        per_tree = np.stack([tree.predict(to_predict.to_numpy()) for tree in regressor.estimators_])
+        bounds = list(np.quantile(per_tree, quantiles, axis=0))
+    index = to_predict.index
+    return pd.Series(bounds[0], index=index), pd.Series(bounds[1], index=index)
+
+
+def _boosting_params(search: GridSearchCV) -> dict[str, int | None]:
+    return {
+        "max_depth": search.best_params_["max_depth"],
+        "n_estimators": search.best_estimator_.n_estimators,
+    }
+
+
+def _bootstrap_interval(
+    regressor: RegressorMixin,
+    features: pd.DataFrame,
+    target: pd.Series,
+    prediction: pd.Series,
+    folds: KFold,
+) -> tuple[pd.Series, pd.Series]:
+    """Quantiles of bootstrapped cross-validated residuals, added to the prediction."""
+    residuals = (target - cross_val_predict(regressor, features, target, cv=folds)).to_numpy()
+    rng = np.random.default_rng(SEED)
+    resamples = rng.choice(residuals, size=(BOOTSTRAP_ROUNDS, len(residuals)), replace=True)
+    low, high = np.quantile(resamples, [INTERVAL_ALPHA / 2, 1 - INTERVAL_ALPHA / 2], axis=1).mean(
+        axis=1
+    )
+    return prediction + low, prediction + high
+
+
+def relative_rmse(rmse: float, target: pd.Series) -> float:
+    """RMSE over the target's mean, or over its range when that ratio falls outside 0..1."""
+    mean = float(target.mean())
+    ratio = rmse / mean if mean else np.inf
+    if 0 <= ratio <= 1:
+        return ratio
+    spread = float(target.max() - target.min())
+    return rmse / spread if spread else 0.0

@@ -1,0 +1,91 @@
+"""HTTP routes of the two-level imputation model (paths and shapes as the front end uses them)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from common.dependencies import SettingsDep, StoreDep
+from models.twolvlImp import options
+from models.twolvlImp.imputation import estimate_seconds, impute
+from models.twolvlImp.schemas import (
+    DimensionOption,
+    PredictorsRequest,
+    PredictRequest,
+    PredictResponse,
+    Scheme,
+)
+
+router = APIRouter(tags=["Two Level Imputation"])
+
+YearQuery = Annotated[int, Query(description="The year whose gaps are filled.")]
+DatasetQuery = Annotated[str, Query(description="A dataset code from /twolvlImp/datasets.")]
+
+
+@router.get("/target_sample_size")
+def get_target_sample_size(store: StoreDep) -> int:
+    """How many countries must have a value for an indicator to be a target."""
+    return options.target_sample_size(store)
+
+
+@router.get("/predictor_sample_size")
+def get_predictor_sample_size(store: StoreDep) -> int:
+    """How many countries must have a value for an indicator to be a predictor."""
+    return options.predictor_sample_size(store)
+
+
+@router.get("/target_years")
+def get_target_years(store: StoreDep) -> list[int]:
+    """The years present in the dataset."""
+    return list(store.years)
+
+
+@router.get("/datasets")
+def get_datasets(store: StoreDep, target_year: YearQuery) -> dict[str, str]:
+    """Datasets with at least one target in the year: code -> name."""
+    options.check_year(store, target_year)
+    return options.dataset_options(store, target_year)
+
+
+@router.get("/targets")
+def get_targets(store: StoreDep, target_year: YearQuery, dataset: DatasetQuery) -> dict[str, str]:
+    """Indicators of the dataset with SIDS gaps to fill in the year: code -> name."""
+    options.check_dataset(store, target_year, dataset)
+    return options.target_options(store, target_year, dataset)
+
+
+@router.get("/dimensions")
+def get_dimensions(
+    store: StoreDep,
+    target: Annotated[str, Query(description="A target code or indicator name.")],
+    target_year: YearQuery,
+    dataset: DatasetQuery,
+) -> list[DimensionOption]:
+    """The dimensions (variants) of a target indicator that can be imputed in the year."""
+    options.check_dimension_target(store, target_year, dataset, target)
+    return [
+        DimensionOption(**option)
+        for option in options.dimension_options(store, target_year, dataset, target)
+    ]
+
+
+@router.post("/predictors")
+def get_predictors(store: StoreDep, request: PredictorsRequest) -> dict[str, str] | dict[int, int]:
+    """MANUAL: the predictors to pick from (code -> name); AFS and PCA: the allowed counts."""
+    options.check_target(store, request.target_year, request.dataset, request.target)
+    if request.scheme == Scheme.MANUAL:
+        return options.predictor_options(store, request.target_year, request.target)
+    return options.number_options(store, request.target_year, request.target)
+
+
+@router.post("/estimate")
+def estimate(store: StoreDep, request: PredictRequest) -> float:
+    """Roughly how many seconds the predict request would take."""
+    options.check_predict_request(store, request)
+    return estimate_seconds(request)
+
+
+@router.post("/predict")
+def predict(store: StoreDep, settings: SettingsDep, request: PredictRequest) -> PredictResponse:
+    """Train on all countries and estimate, with 90% intervals, the SIDS gaps of the target."""
+    options.check_predict_request(store, request)
+    return impute(store, request, n_jobs=settings.search_jobs)

@@ -1,0 +1,158 @@
+"""Request and response schemas of the two-level imputation model (names as the front end uses)."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from common.schemas import LabelledEnum, form_field
+
+MAX_ESTIMATORS = 500
+
+
+class Scheme(LabelledEnum):
+    """How predictors are chosen."""
+
+    AFS = ("AFS", "Automatic via feature selection")
+    PCA = ("PCA", "Automatic via PCA")
+    MANUAL = ("MANUAL", "Manual")
+
+
+class Interpolator(LabelledEnum):
+    """How gaps in the predictors are filled before training."""
+
+    KNNImputer = ("KNNImputer", "K Nearest Neighbour Interpolation")
+    IterativeImputer = ("IterativeImputer", "Iterative Imputer Interpolation")
+    SimpleImputer = ("SimpleImputer", "Simple Interpolation")
+
+
+class Interval(LabelledEnum):
+    """How the 90% prediction interval is computed."""
+
+    bootstrap = ("bootstrap", "Residual Bootstrap")
+    quantile = ("quantile", "Quantile")
+
+
+class Model(LabelledEnum):
+    """The regressor; `all` picks the best by cross-validation."""
+
+    rfr = ("rfr", "Random Forest Regressor")
+    gbr = ("gbr", "Gradient Boost Regressor")
+    etr = ("etr", "Extra tree Regressor")
+    all = ("all", "Best Model")
+
+
+YEAR_FIELD = Field(
+    description="The year whose gaps are filled.",
+    examples=[2015],
+    json_schema_extra=form_field("Target year", options_endpoint="/target_years"),
+)
+DATASET_FIELD = Field(
+    description="The dataset the target indicator belongs to.",
+    json_schema_extra=form_field(
+        "Dataset", options_endpoint="/datasets", options_inputs=("target_year",)
+    ),
+)
+TARGET_FIELD = Field(
+    description="The indicator whose missing SIDS values are estimated.",
+    json_schema_extra=form_field(
+        "Target indicator", options_endpoint="/targets", options_inputs=("target_year", "dataset")
+    ),
+)
+SCHEME_FIELD = Field(
+    description="How predictors are chosen: by recursive feature elimination, by principal "
+    "component loadings, or by hand.",
+    json_schema_extra=form_field("Predictor selection"),
+)
+
+
+class PredictorsRequest(BaseModel):
+    """Which predictors are available for a target."""
+
+    target_year: int = YEAR_FIELD
+    dataset: str = DATASET_FIELD
+    target: str = TARGET_FIELD
+    scheme: Scheme = SCHEME_FIELD
+
+
+class PredictRequest(BaseModel):
+    """A request to estimate the SIDS gaps of one indicator in one year."""
+
+    manual_predictors: list[str] | None = Field(
+        None,
+        description="Predictor indicator codes, for the MANUAL scheme.",
+        min_length=1,
+        json_schema_extra=form_field(
+            "Predictors",
+            options_endpoint="/predictors",
+            options_method="POST",
+            options_inputs=("target_year", "dataset", "target", "scheme"),
+            required_if=[{"scheme": Scheme.MANUAL.value}],
+        ),
+    )
+    number_predictor: int | None = Field(
+        None,
+        description="How many predictors the AFS or PCA scheme picks.",
+        examples=[10],
+        json_schema_extra=form_field(
+            "Number of predictors",
+            options_endpoint="/predictors",
+            options_method="POST",
+            options_inputs=("target_year", "dataset", "target", "scheme"),
+            required_if=[{"scheme": Scheme.AFS.value}, {"scheme": Scheme.PCA.value}],
+        ),
+    )
+    target_year: int = YEAR_FIELD
+    target: str = TARGET_FIELD
+    interpolator: Interpolator = Field(
+        description="The base imputer that fills gaps in the predictors before training.",
+        json_schema_extra=form_field("Base imputer"),
+    )
+    scheme: Scheme = SCHEME_FIELD
+    estimators: int = Field(
+        ge=1,
+        le=MAX_ESTIMATORS,
+        description="Number of trees for tree-based models.",
+        examples=[10],
+        json_schema_extra=form_field("Number of trees"),
+    )
+    model: Model = Field(
+        description="The regressor to train.", json_schema_extra=form_field("Model")
+    )
+    interval: Interval = Field(
+        description="How the 90% prediction interval is computed.",
+        json_schema_extra=form_field("Prediction interval"),
+    )
+    dataset: str = DATASET_FIELD
+
+
+class IndicatorJson(BaseModel):
+    """The results keyed by year, as the platform's charts read them."""
+
+    data: dict[str, dict[str, float]] = Field(
+        description="SIDS values by year and country: observed values as they are, plus estimates."
+    )
+    upperIntervals: dict[str, dict[str, float]]  # noqa: N815 - the front end's field name
+    lowerIntervals: dict[str, dict[str, float]]  # noqa: N815
+    featureImportances: dict[str, dict[str, float]]  # noqa: N815
+    categoryImportances: dict[str, dict[str, float]]  # noqa: N815
+    correlation: dict[str, dict[str, Any]] = Field(
+        description="Correlation matrix of the chosen predictors (pandas split orient)."
+    )
+    rmse: dict[str, float]
+    rmse_deviation: dict[str, float]
+
+
+class PredictResponse(BaseModel):
+    """Estimates for every SIDS gap of the target, with intervals and error figures."""
+
+    rmse: float = Field(description="Cross-validated root-mean-square error.")
+    rmse_deviation: float = Field(description="RMSE relative to the target's mean (or range).")
+    indicatorJson: IndicatorJson  # noqa: N815
+    dataset_version: str
+
+
+class DimensionOption(BaseModel):
+    """One dimension of an indicator."""
+
+    label: str
+    value: str
