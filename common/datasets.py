@@ -195,14 +195,16 @@ def _check_unique(frame: pd.DataFrame, columns: list[str], name: str) -> None:
 
 
 def _numeric_block(data: pd.DataFrame, year_columns: list[str]) -> np.ndarray:
+    if data.empty:
+        raise DatasetError(f"{DATA_FILE}: no data rows")
     for column in year_columns:
-        if not pd.api.types.is_numeric_dtype(data[column]):
-            converted = pd.to_numeric(data[column], errors="coerce")
-            bad = data[column][converted.isna() & data[column].notna()]
+        converted = pd.to_numeric(data[column], errors="coerce")
+        bad = data[column][converted.isna() & data[column].notna()]
+        if len(bad):
             raise DatasetError(
                 f"{DATA_FILE}: column {column!r} has non-numeric values such as {bad.iloc[0]!r}"
             )
-    block = data[year_columns].to_numpy(dtype=np.float64)
+    block = data[year_columns].apply(pd.to_numeric).to_numpy(dtype=np.float64)
     if np.isinf(block).any():
         raise DatasetError(f"{DATA_FILE}: infinite values in the year columns")
     return block
