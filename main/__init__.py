@@ -29,7 +29,9 @@ class AsgiFunction:
             self._app = create_app(self._settings)
         return self._app
 
-    async def handle(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
+    async def handle(
+        self, req: func.HttpRequest, context: func.Context | None
+    ) -> func.HttpResponse:
         middleware = await self._started_middleware()
         return await middleware.handle_async(req, context)
 

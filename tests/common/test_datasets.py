@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from common.datasets import (
@@ -36,8 +37,6 @@ def _replace(folder: Path, name: str, old: str, new: str) -> None:
 
 def test_store_holds_every_value_of_the_csv(demo_dataset_dir: Path) -> None:
     store = parse_dataset(read_folder(demo_dataset_dir))
-    import pandas as pd
-
     data = pd.read_csv(demo_dataset_dir / DATA_FILE)
     row = data.dropna(subset=["2010"]).iloc[7]
     matrix = store.year_matrix(2010)
@@ -116,7 +115,7 @@ def test_indicator_without_metadata_is_rejected(dataset_copy: Path) -> None:
     cells = lines[1].split(",")
     cells[1] = "unknown-indicator"
     path.write_text("\n".join([*lines, ",".join(cells)]) + "\n")
-    with pytest.raises(DatasetError, match="no row in indicatorMeta.csv"):
+    with pytest.raises(DatasetError, match=r"no row in indicatorMeta\.csv"):
         parse_dataset(read_folder(dataset_copy))
 
 
