@@ -1,0 +1,28 @@
+"""Model discovery and MODEL_SERVICE."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_app import create_app
+from common.settings import Settings
+from models import UnknownModel, available_model_names, discover_models
+
+
+def test_every_model_folder_is_discovered() -> None:
+    specs = discover_models()
+    assert [spec.name for spec in specs] == available_model_names()
+    assert "twolvlImp" in available_model_names()
+
+
+def test_model_service_mounts_only_that_model(demo_settings: Settings) -> None:
+    settings = demo_settings.model_copy(update={"model_service": "twolvlImp"})
+    app = create_app(settings)
+    assert [model.name for model in app.state.models] == ["twolvlImp"]
+    with TestClient(app) as client:
+        assert [form["model"] for form in client.get("/params").json()] == ["twolvlImp"]
+
+
+def test_unknown_model_service_fails_start_up(demo_settings: Settings) -> None:
+    settings = demo_settings.model_copy(update={"model_service": "nope"})
+    with pytest.raises(UnknownModel, match="twolvlImp"):
+        create_app(settings)
