@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from api_app import create_app
 from common.settings import Settings
 from common.sids import SIDS
-from tests.conftest import GAPMINDER_PATH
 
 YEAR = 2015
 DATASET = "wdi"
@@ -23,8 +22,8 @@ def real_client(gapminder_settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def observed() -> pd.DataFrame:
-    data = pd.read_csv(GAPMINDER_PATH / "indicatorData.csv")
+def observed(gapminder_settings: Settings) -> pd.Series:
+    data = pd.read_csv(gapminder_settings.dataset_path / "indicatorData.csv")
     return data.set_index(["Indicator Code", "Country Code"])[str(YEAR)]
 
 
