@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from api_app.errors import register_error_handlers
+from api_app.middleware import BodySizeLimit
 from api_app.routes import router as service_router
 from common.datasets import DatasetManager
 from common.errors import ErrorBody
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.datasets = datasets
     app.state.models = models
+    # Added first, so it runs inside CORS and its 413 answers carry the CORS headers.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

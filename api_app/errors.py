@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 # Request parts that prefix pydantic's error locations and mean nothing to a client.
 _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
 _QUOTED = re.compile(r"'([^']*)'")
+_HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -64,7 +65,7 @@ def _field_problem(item: dict[str, Any]) -> FieldProblem:
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    code = _HTTP_ERROR_CODES.get(error.status_code, "http_error")
     body = ErrorBody(detail=str(error.detail), code=code)
     return error_response(error.status_code, body, getattr(error, "headers", None))
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     cors_origin_regex: str | None = Field(
         DEFAULT_CORS_ORIGIN_REGEX, description="Extra origins allowed by CORS, as a regex."
     )
+    max_request_bytes: int = Field(
+        10 * 1024 * 1024, ge=1, description="Largest request body accepted; larger ones get 413."
+    )
     log_level: str = Field("INFO", description="Python logging level name.")
 
 

@@ -1,0 +1,71 @@
+"""The quick start's server: uvicorn serving the app factory over real HTTP on loopback."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.fixture(scope="module")
+def server_url(demo_dataset_dir: Path) -> Iterator[str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", "api_app.app:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    env = {**os.environ, "DATASET_PATH": str(demo_dataset_dir), "DEMO_DATA_FALLBACK": "false"}
+    server = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_until_ready(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited: {server.stderr.read().decode()[-2000:]}")
+        try:
+            if _get(f"{url}/readyz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"server not ready within {STARTUP_SECONDS} s")
+
+
+def test_server_is_ready_and_serves_the_docs(server_url: str) -> None:
+    status, body = _get(f"{server_url}/docs")
+    assert status == 200 and b"swagger" in body.lower()
+    status, body = _get(f"{server_url}/twolvlImp/target_years")
+    assert status == 200 and body.startswith(b"[2005")
+
+
+def test_server_answers_errors_in_the_error_shape(server_url: str) -> None:
+    status, body = _get(f"{server_url}/twolvlImp/datasets?target_year=1900")
+    assert status == 422 and b'"field":"target_year"' in body
