@@ -1,0 +1,342 @@
+"""Latency, cold start and memory of the two-level imputation model on the real dataset.
+
+Measured on the Gapminder Systema Globalis extract at ../shared/data/gapminder-sids:
+
+1. Cold start: in fresh subprocesses, `import api_app` + `create_app(...)` + the dataset load
+   (median of a few runs) and the peak RSS of such a process.
+2. Latency of POST /twolvlImp/predict through the normal request path (a TestClient over the
+   app), median and p90 over fixed (year, target) cases of the `wdi` dataset, for a simple
+   request (MANUAL, 3 predictors) and an automatic one (AFS, 10 predictors).
+3. The peak RSS of this process after those requests.
+4. A baseline: the automatic request re-timed with the original service's feature selection
+   (RFE over a default 100-tree forest, step 10), and the speed-up of the current code over it.
+5. The targets of the issue, each with PASS or FAIL.
+
+Run from the repository root (`make benchmark` does exactly this):
+
+    .venv/bin/python -m benchmarks.twolvlimp_latency [--dataset PATH] [--cases N] [--json FILE]
+
+If the dataset folder is absent the script says so and exits with status 0.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from api_app import create_app
+from common.datasets import DATA_FILE
+from common.settings import Settings
+from models.twolvlImp import algorithm
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/gapminder-sids"
+DATASET_CREDIT = (
+    "Data: Gapminder Systema Globalis (free material from www.gapminder.org), CC BY 4.0."
+)
+
+YEARS = (2005, 2010, 2015, 2019)
+DATASET = "wdi"
+DEFAULT_CASES = 8  # the first two wdi targets of each year
+MANUAL_PREDICTOR_COUNT = 3
+AFS_PREDICTOR_COUNT = 10
+COMMON_FIELDS: dict[str, Any] = {
+    "interpolator": "KNNImputer",
+    "model": "rfr",
+    "estimators": 10,
+    "interval": "quantile",
+    "dataset": DATASET,
+}
+COLD_START_RUNS = 3
+BASELINE_CASES = 2
+# The original service: RFE(RandomForestRegressor(), n_features_to_select=10, step=10).
+ORIGINAL_RFE_TREES = 100
+ORIGINAL_RFE_STEP = 10
+
+SIMPLE_TARGET_SECONDS = 1.0
+AUTOMATIC_TARGET_SECONDS = 5.0
+COLD_START_TARGET_SECONDS = 3.0
+PEAK_RSS_TARGET_MB = 600.0
+
+# Runs in a fresh interpreter; prints its timing and peak RSS as one JSON line.
+COLD_START_CODE = """
+import json, resource, sys, time
+from pathlib import Path
+start = time.perf_counter()
+import api_app
+from common.settings import Settings
+app = api_app.create_app(Settings(dataset_path=Path(sys.argv[1]), demo_data_fallback=False))
+store = app.state.datasets.load()
+seconds = time.perf_counter() - start
+if store is None:
+    sys.exit(f"dataset load failed: {app.state.datasets.error}")
+maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "maxrss": maxrss}))
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One (year, target) problem and the predictors its simple request uses."""
+
+    year: int
+    target: str
+    manual_predictors: list[str]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Median and p90 of a series of timings, in seconds."""
+
+    median: float
+    p90: float
+    runs: int
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> "Stats":
+        return cls(statistics.median(seconds), float(np.percentile(seconds, 90)), len(seconds))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="dataset folder")
+    parser.add_argument(
+        "--cases", type=int, default=DEFAULT_CASES, help="number of (year, target) cases"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if args.cases < 1:
+        parser.error("--cases must be at least 1")
+    return args
+
+
+def rss_to_mb(maxrss: int) -> float:
+    """`ru_maxrss` is in KiB on Linux and in bytes on macOS."""
+    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def peak_rss_mb() -> float:
+    return rss_to_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def measure_cold_start(dataset: Path) -> dict[str, float]:
+    """Median in-process start time, median subprocess wall time and the largest peak RSS."""
+    inner, wall, rss = [], [], []
+    for _ in range(COLD_START_RUNS):
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_START_CODE, str(dataset)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"cold start subprocess failed:\n{done.stderr}")
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        inner.append(figures["seconds"])
+        rss.append(rss_to_mb(figures["maxrss"]))
+    return {
+        "seconds": statistics.median(inner),
+        "process_wall_seconds": statistics.median(wall),
+        "peak_rss_mb": max(rss),
+    }
+
+
+def checked(response: Any, what: str) -> Any:
+    """The JSON body of a 200 response; anything else stops the benchmark with the body."""
+    if response.status_code != 200:
+        raise SystemExit(f"{what} answered {response.status_code}: {response.text}")
+    return response.json()
+
+
+def discover_cases(client: TestClient, count: int) -> list[Case]:
+    """The first targets (sorted codes) of each year, ordered by rank then year, `count` of them."""
+    per_year = -(-count // len(YEARS))
+    ranked: list[tuple[int, int, str]] = []
+    for year in YEARS:
+        query = {"target_year": year, "dataset": DATASET}
+        targets = sorted(checked(client.get("/twolvlImp/targets", params=query), "targets"))
+        ranked += [(rank, year, target) for rank, target in enumerate(targets[:per_year])]
+    return [manual_case(client, year, target) for _, year, target in sorted(ranked)[:count]]
+
+
+def manual_case(client: TestClient, year: int, target: str) -> Case:
+    body = {"target_year": year, "dataset": DATASET, "target": target, "scheme": "MANUAL"}
+    predictors = checked(client.post("/twolvlImp/predictors", json=body), "predictors")
+    return Case(year, target, list(predictors)[:MANUAL_PREDICTOR_COUNT])
+
+
+def predict_body(case: Case, automatic: bool) -> dict[str, Any]:
+    body = {**COMMON_FIELDS, "target": case.target, "target_year": case.year}
+    if automatic:
+        return {**body, "scheme": "AFS", "number_predictor": AFS_PREDICTOR_COUNT}
+    return {**body, "scheme": "MANUAL", "manual_predictors": case.manual_predictors}
+
+
+def time_predict(client: TestClient, case: Case, automatic: bool) -> float:
+    """Seconds of one predict request. The service has no result cache to bypass: the store's
+    memo only keeps option lists, already computed while the cases were discovered."""
+    start = time.perf_counter()
+    response = client.post("/twolvlImp/predict", json=predict_body(case, automatic))
+    seconds = time.perf_counter() - start
+    checked(response, f"predict {case.year} {case.target} ({'AFS' if automatic else 'MANUAL'})")
+    return seconds
+
+
+def time_all(client: TestClient, cases: list[Case], automatic: bool) -> list[float]:
+    return [time_predict(client, case, automatic) for case in cases]
+
+
+@contextmanager
+def original_rfe() -> Iterator[None]:
+    """`algorithm.select_features` reads RFE_TREES and RFE_STEP at call time; set the originals.
+
+    Its ranker also gets a fixed random_state and n_jobs=search_jobs (1 by default), where the
+    original left both at their defaults: neither changes the amount of work.
+    """
+    saved = algorithm.RFE_TREES, algorithm.RFE_STEP
+    algorithm.RFE_TREES, algorithm.RFE_STEP = ORIGINAL_RFE_TREES, ORIGINAL_RFE_STEP
+    try:
+        yield
+    finally:
+        algorithm.RFE_TREES, algorithm.RFE_STEP = saved
+
+
+def verdict(value: float, limit: float) -> str:
+    return "PASS" if value < limit else "FAIL"
+
+
+def run(dataset: Path, case_count: int) -> dict[str, Any]:
+    """Every measurement, as one JSON-serialisable dict."""
+    cold = measure_cold_start(dataset)
+    settings = Settings(dataset_path=dataset, demo_data_fallback=False, log_level="WARNING")
+    with TestClient(create_app(settings)) as client:
+        version = checked(client.get("/"), "GET /")["dataset_version"]
+        cases = discover_cases(client, case_count)
+        first_request = time_predict(client, cases[0], automatic=False)  # warm-up, not counted
+        simple = time_all(client, cases, automatic=False)
+        automatic = time_all(client, cases, automatic=True)
+        rss = peak_rss_mb()
+        with original_rfe():
+            baseline = time_all(client, cases[:BASELINE_CASES], automatic=True)
+    current = automatic[:BASELINE_CASES]
+    return {
+        "dataset": str(dataset),
+        "dataset_version": version,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "search_jobs": settings.search_jobs,
+        "cases": [asdict(case) for case in cases],
+        "cold_start": cold,
+        "warm_up_request_seconds": first_request,
+        "simple": asdict(Stats.of(simple)),
+        "automatic": asdict(Stats.of(automatic)),
+        "simple_seconds": simple,
+        "automatic_seconds": automatic,
+        "peak_rss_mb": rss,
+        "baseline": {
+            "rfe_trees": ORIGINAL_RFE_TREES,
+            "rfe_step": ORIGINAL_RFE_STEP,
+            "seconds": baseline,
+            "median": statistics.median(baseline),
+            "current_median_same_cases": statistics.median(current),
+            "speed_up": statistics.median(baseline) / statistics.median(current),
+        },
+    }
+
+
+def targets(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(target, measured, PASS/FAIL) for each target of the issue."""
+    checks = [
+        ("simple median", figures["simple"]["median"], SIMPLE_TARGET_SECONDS, "s"),
+        ("automatic median", figures["automatic"]["median"], AUTOMATIC_TARGET_SECONDS, "s"),
+        ("cold start", figures["cold_start"]["seconds"], COLD_START_TARGET_SECONDS, "s"),
+        ("peak RSS", figures["peak_rss_mb"], PEAK_RSS_TARGET_MB, "MB"),
+    ]
+    decimals = {"s": 2, "MB": 0}
+    return [
+        (f"{name} < {limit:g} {unit}", f"{value:.{decimals[unit]}f} {unit}", verdict(value, limit))
+        for name, value, limit, unit in checks
+    ]
+
+
+def report(figures: dict[str, Any]) -> None:
+    cold, base = figures["cold_start"], figures["baseline"]
+    simple, automatic = figures["simple"], figures["automatic"]
+    print(f"dataset      {figures['dataset']}  version {figures['dataset_version']}")
+    print(
+        f"machine      {figures['cores']} cores, Python {figures['python']}, "
+        f"search_jobs={figures['search_jobs']}"
+    )
+    print(f"cases        {len(figures['cases'])} ({DATASET}, years {', '.join(map(str, YEARS))}):")
+    for case in figures["cases"]:
+        print(f"             {case['year']} {case['target']}")
+    print()
+    print(f"{'measure':<44}{'median':>9}{'p90':>9}{'runs':>6}")
+    baseline_runs = len(base["seconds"])
+    rows = [
+        ("cold start: import + create_app + load", cold["seconds"], None, COLD_START_RUNS),
+        ("  (subprocess wall time, with interpreter)", cold["process_wall_seconds"], None, None),
+        ("first predict (warm-up, not counted)", figures["warm_up_request_seconds"], None, 1),
+        ("simple predict (MANUAL, 3 predictors)", simple["median"], simple["p90"], simple["runs"]),
+        (
+            "automatic predict (AFS, 10 predictors)",
+            automatic["median"],
+            automatic["p90"],
+            automatic["runs"],
+        ),
+        (
+            f"baseline AFS (RFE {ORIGINAL_RFE_TREES} trees, step {ORIGINAL_RFE_STEP})",
+            base["median"],
+            None,
+            baseline_runs,
+        ),
+        ("current AFS, same cases", base["current_median_same_cases"], None, baseline_runs),
+    ]
+    for label, median, p90, runs in rows:
+        p90_text = f"{p90:7.2f} s" if p90 is not None else ""
+        runs_text = str(runs) if runs is not None else ""
+        print(f"{label:<44}{median:7.2f} s{p90_text:>9}{runs_text:>6}")
+    print(f"{'speed-up (baseline / current)':<44}{base['speed_up']:7.1f} x")
+    print(f"{'peak RSS, cold start process':<44}{cold['peak_rss_mb']:6.0f} MB")
+    print(f"{'peak RSS, benchmark process':<44}{figures['peak_rss_mb']:6.0f} MB")
+    print()
+    for target, measured, result in targets(figures):
+        print(f"{target:<30}{measured:>10}  {result}")
+
+
+def main() -> None:
+    args = parse_args()
+    print(DATASET_CREDIT)
+    if not (args.dataset / DATA_FILE).is_file():
+        print(f"Dataset not found at {args.dataset} (no {DATA_FILE}): nothing to benchmark.")
+        print("Put the Gapminder SIDS extract there, or pass --dataset PATH.")
+        return
+    start = time.perf_counter()
+    figures = run(args.dataset, args.cases)
+    figures["targets"] = {target: result for target, _, result in targets(figures)}
+    figures["run_seconds"] = time.perf_counter() - start
+    report(figures)
+    print(f"\nbenchmark run took {figures['run_seconds']:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
