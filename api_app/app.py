@@ -1,6 +1,5 @@
 """The FastAPI app factory."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,27 +8,31 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from api_app.errors import register_error_handlers
-from api_app.middleware import BodySizeLimit
+from api_app.jobs import router as jobs_router
+from api_app.middleware import BodySizeLimit, RequestContext
 from api_app.routes import router as service_router
-from common.datasets import DatasetManager
 from common.errors import ErrorBody
+from common.logs import configure_logging
+from common.runtime import Runtime
 from common.settings import SERVICE_NAME, SERVICE_VERSION, Settings, get_settings
 from models import discover_models
 
 ALLOWED_METHODS = ["GET", "POST", "OPTIONS"]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app: routes of the service and of every model; the data loads at startup."""
-    settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    settings = runtime.settings if runtime else settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
     models = discover_models(settings.model_service)
-    datasets = DatasetManager(settings)
+    runtime = runtime or Runtime.create(settings, [task for m in models for task in m.tasks])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(datasets.load)
+        await run_in_threadpool(runtime.datasets.load)
+        runtime.start_embedded_worker()
         yield
+        runtime.stop_embedded_worker()
 
     app = FastAPI(
         title=SERVICE_NAME,
@@ -42,9 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Kept on app.state (not in lifespan state): the Functions host does not pass lifespan
     # state on to requests.
     app.state.settings = settings
-    app.state.datasets = datasets
+    app.state.runtime = runtime
+    app.state.datasets = runtime.datasets
+    app.state.trainer = runtime.trainer()
+    app.state.jobs = runtime.job_service()
     app.state.models = models
-    # Added first, so it runs inside CORS and its 413 answers carry the CORS headers.
+    # Added innermost first: CORS wraps the body limit, so its 413 answers carry CORS headers.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,
@@ -52,9 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origin_regex=settings.cors_origin_regex,
         allow_methods=ALLOWED_METHODS,
         allow_headers=["*"],
+        expose_headers=["X-Request-ID", "X-Cache", "Retry-After"],
     )
+    app.add_middleware(RequestContext, metrics=runtime.metrics)
     register_error_handlers(app)
     app.include_router(service_router)
+    app.include_router(jobs_router)
     for model in models:
         app.include_router(model.router, prefix=model.prefix)
     return app

@@ -1,21 +1,16 @@
 """Exception handlers: every error leaves the service in the one `ErrorBody` shape."""
 
 import logging
-import re
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from common.errors import ErrorBody, FieldProblem, ServiceError
+from common.errors import ErrorBody, ServiceError, field_problems, validation_error
 
 logger = logging.getLogger(__name__)
 
-# Request parts that prefix pydantic's error locations and mean nothing to a client.
-_LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
-_QUOTED = re.compile(r"'([^']*)'")
 _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
@@ -40,27 +35,8 @@ async def _service_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    problems = [_field_problem(item) for item in error.errors()]
-    first = problems[0] if problems else FieldProblem(field="body", message="invalid request")
-    body = ErrorBody(
-        detail=f"{first.field}: {first.message}",
-        code="invalid_parameter",
-        field=first.field,
-        allowed=first.allowed,
-        errors=problems,
-    )
-    return error_response(422, body)
-
-
-def _field_problem(item: dict[str, Any]) -> FieldProblem:
-    location = [str(part) for part in item.get("loc", ())]
-    if location and location[0] in _LOCATION_ROOTS:
-        location = location[1:]
-    allowed = None
-    expected = (item.get("ctx") or {}).get("expected")
-    if item.get("type") in {"enum", "literal_error"} and isinstance(expected, str):
-        allowed = _QUOTED.findall(expected)
-    return FieldProblem(field=".".join(location) or "body", message=item["msg"], allowed=allowed)
+    service_error = validation_error(field_problems(error.errors()))
+    return error_response(service_error.status_code, service_error.body())
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

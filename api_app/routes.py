@@ -1,12 +1,16 @@
 """Cross-cutting routes: service info, datasets, model forms and health."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api_app.params import ModelForm, describe_models
 from common.dependencies import DatasetManagerDep, StoreDep
 from common.errors import ErrorBody
+from common.metrics import PROMETHEUS_CONTENT_TYPE
+from common.runtime import Runtime
 from common.settings import SERVICE_NAME, SERVICE_VERSION
+from common.storage import StorageUnavailable
 
 router = APIRouter(tags=["Service"])
 
@@ -90,7 +94,23 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", responses={503: {"model": ErrorBody}})
-async def readyz(datasets: DatasetManagerDep) -> Health:
-    """200 once the dataset is loaded; 503 with the reason otherwise."""
+async def readyz(request: Request, datasets: DatasetManagerDep) -> Health:
+    """200 once the dataset is loaded and configured storage answers; 503 with the reason."""
     store = datasets.require_store()
+    storage = request.app.state.runtime.storage
+    if storage.kind != "memory":
+        await run_in_threadpool(storage.queue.check)
+        await run_in_threadpool(storage.blobs.check)
     return Health(status="ready", dataset_version=store.version)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: requests, latency, trainings, cache, jobs."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        waiting = await run_in_threadpool(runtime.storage.queue.length)
+        runtime.metrics.jobs_waiting.set(waiting)
+    except StorageUnavailable:
+        pass
+    return Response(runtime.metrics.render(), media_type=PROMETHEUS_CONTENT_TYPE)

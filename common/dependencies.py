@@ -2,10 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from pydantic import BaseModel
 
 from common.datasets import DatasetManager, IndicatorStore
+from common.jobs import JobService
 from common.settings import Settings
+from common.tasks import Task
+from common.training import Trainer
+
+CACHE_HEADER = "X-Cache"
 
 
 def get_settings_of_app(request: Request) -> Settings:
@@ -23,6 +29,26 @@ def get_store(request: Request) -> IndicatorStore:
     return get_dataset_manager(request).require_store()
 
 
+def get_trainer(request: Request) -> Trainer:
+    return request.app.state.trainer
+
+
+def get_job_service(request: Request) -> JobService:
+    return request.app.state.jobs
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_of_app)]
 DatasetManagerDep = Annotated[DatasetManager, Depends(get_dataset_manager)]
 StoreDep = Annotated[IndicatorStore, Depends(get_store)]
+TrainerDep = Annotated[Trainer, Depends(get_trainer)]
+JobServiceDep = Annotated[JobService, Depends(get_job_service)]
+
+
+async def run_task(
+    trainer: Trainer, task: Task, request: BaseModel, store: IndicatorStore
+) -> Response:
+    """Answer a training route: cached or computed JSON, with `X-Cache: hit` or `miss`."""
+    payload, hit = await trainer.run(task, request, store)
+    return Response(
+        payload, media_type="application/json", headers={CACHE_HEADER: "hit" if hit else "miss"}
+    )

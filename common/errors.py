@@ -6,6 +6,7 @@ values. Validation errors raised by pydantic are converted to the same shape by 
 `api_app.errors`.
 """
 
+import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -49,10 +50,11 @@ class ServiceError(Exception):
         self.field = field
         self.allowed = list(allowed) if allowed is not None else None
         self.headers = headers or {}
+        self.problems: list[FieldProblem] | None = None
 
     def body(self) -> ErrorBody:
-        problems = None
-        if self.field is not None:
+        problems = self.problems
+        if problems is None and self.field is not None:
             problems = [FieldProblem(field=self.field, message=self.detail, allowed=self.allowed)]
         return ErrorBody(
             detail=self.detail,
@@ -92,3 +94,36 @@ def invalid_choice(field: str, value: Any, allowed: Iterable[Any]) -> InvalidPar
         field=field,
         allowed=allowed_list,
     )
+
+
+# Request parts that prefix pydantic's error locations and mean nothing to a client.
+_LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def field_problems(errors: Iterable[dict[str, Any]], prefix: str = "") -> list[FieldProblem]:
+    """Pydantic error dicts as field problems; enum errors list their allowed values."""
+    return [_field_problem(item, prefix) for item in errors]
+
+
+def _field_problem(item: dict[str, Any], prefix: str) -> FieldProblem:
+    location = [str(part) for part in item.get("loc", ())]
+    if location and location[0] in _LOCATION_ROOTS:
+        location = location[1:]
+    if prefix:
+        location = [prefix, *location]
+    allowed = None
+    expected = (item.get("ctx") or {}).get("expected")
+    if item.get("type") in {"enum", "literal_error"} and isinstance(expected, str):
+        allowed = _QUOTED.findall(expected)
+    return FieldProblem(field=".".join(location) or "body", message=item["msg"], allowed=allowed)
+
+
+def validation_error(problems: list[FieldProblem]) -> InvalidParameter:
+    """One 422 for a list of field problems, led by the first."""
+    first = problems[0] if problems else FieldProblem(field="body", message="invalid request")
+    error = InvalidParameter(
+        f"{first.field}: {first.message}", field=first.field, allowed=first.allowed
+    )
+    error.problems = problems
+    return error

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAME = "SIDS ML Backend"
@@ -49,6 +49,42 @@ class Settings(BaseSettings):
         10 * 1024 * 1024, ge=1, description="Largest request body accepted; larger ones get 413."
     )
     log_level: str = Field("INFO", description="Python logging level name.")
+    log_json: bool = Field(True, description="Log one JSON object per line (False: plain text).")
+
+    # Jobs, result cache and load shedding.
+    azure_storage_connection_string: str | None = Field(
+        None,
+        validation_alias=AliasChoices("AZURE_STORAGE_CONNECTION_STRING", "JobsStorage"),
+        description="Storage for jobs and cached results; unset (and no URLs): in-process memory.",
+    )
+    azure_storage_blob_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("AZURE_STORAGE_BLOB_URL", "JobsStorage__blobServiceUri"),
+        description="Blob endpoint, used with a managed identity instead of a connection string.",
+    )
+    azure_storage_queue_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("AZURE_STORAGE_QUEUE_URL", "JobsStorage__queueServiceUri"),
+        description="Queue endpoint, used with a managed identity instead of a connection string.",
+    )
+    jobs_queue_name: str = Field("jobs", description="Storage queue of pending jobs.")
+    results_container: str = Field("results", description="Blob container of jobs and results.")
+    job_max_attempts: int = Field(
+        3, ge=1, description="Deliveries of a job before it is marked failed (poison handling)."
+    )
+    job_visibility_timeout: float = Field(
+        300, gt=0, description="Seconds a taken job stays hidden; a live worker keeps extending it."
+    )
+    worker_poll_interval: float = Field(1.0, gt=0, description="Seconds between empty polls.")
+    embedded_worker: bool = Field(
+        True, description="Run a job worker thread inside the web process (memory backend only)."
+    )
+    cache_max_entries: int = Field(256, ge=0, description="Results kept in the in-process LRU.")
+    max_concurrency: int = Field(2, ge=1, description="Trainings running at once per process.")
+    max_queue_length: int = Field(
+        8, ge=0, description="Trainings waiting for a slot; beyond that requests get 503."
+    )
+    retry_after_seconds: int = Field(5, ge=1, description="Retry-After of a 503 when overloaded.")
 
 
 @lru_cache

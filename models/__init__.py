@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
+from common.tasks import Task
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -21,6 +23,7 @@ class ModelSpec:
     router: APIRouter
     main_endpoint: str
     main_method: str = "POST"
+    tasks: tuple[Task, ...] = ()  # endpoints that train: cached, limited, and runnable as jobs
 
     @property
     def prefix(self) -> str:

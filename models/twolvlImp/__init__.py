@@ -2,7 +2,12 @@
 
 from models import ModelSpec
 from models.twolvlImp.router import router
+from models.twolvlImp.tasks import MODEL_NAME, PREDICT
 
 MODEL = ModelSpec(
-    name="twolvlImp", label="Two Level Imputation", router=router, main_endpoint="/predict"
+    name=MODEL_NAME,
+    label="Two Level Imputation",
+    router=router,
+    main_endpoint="/predict",
+    tasks=(PREDICT,),
 )

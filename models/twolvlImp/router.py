@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from common.dependencies import SettingsDep, StoreDep
+from common.dependencies import StoreDep, TrainerDep, run_task
 from models.twolvlImp import options
-from models.twolvlImp.imputation import estimate_seconds, impute
+from models.twolvlImp.imputation import estimate_seconds
 from models.twolvlImp.schemas import (
     DimensionOption,
     PredictorsRequest,
@@ -14,6 +14,7 @@ from models.twolvlImp.schemas import (
     PredictResponse,
     Scheme,
 )
+from models.twolvlImp.tasks import PREDICT
 
 router = APIRouter(tags=["Two Level Imputation"])
 
@@ -84,8 +85,15 @@ def estimate(store: StoreDep, request: PredictRequest) -> float:
     return estimate_seconds(request)
 
 
-@router.post("/predict")
-def predict(store: StoreDep, settings: SettingsDep, request: PredictRequest) -> PredictResponse:
-    """Train on all countries and estimate, with 90% intervals, the SIDS gaps of the target."""
+@router.post(
+    "/predict", response_model=PredictResponse, responses={503: {"description": "Overloaded"}}
+)
+async def predict(store: StoreDep, trainer: TrainerDep, request: PredictRequest) -> Response:
+    """Train on all countries and estimate, with 90% intervals, the SIDS gaps of the target.
+
+    Answers from the result cache when the same request was answered on the same data
+    (`X-Cache: hit`); 503 with Retry-After when every training slot is taken. For long trainings,
+    submit the same body as a job: `POST /jobs` with model `twolvlImp`, endpoint `predict`.
+    """
     options.check_predict_request(store, request)
-    return impute(store, request, n_jobs=settings.search_jobs)
+    return await run_task(trainer, PREDICT, request, store)

@@ -1,0 +1,42 @@
+"""The result cache: an in-process LRU in front of the shared blob store, so replicas share hits."""
+
+import threading
+from collections import OrderedDict
+
+from common.storage import BlobStore
+
+RESULTS_PREFIX = "results/"
+
+
+class ResultCache:
+    """Responses by cache key (see `common.tasks.cache_key`), as JSON bytes."""
+
+    def __init__(self, blobs: BlobStore | None, max_entries: int) -> None:
+        self._blobs = blobs
+        self._max_entries = max_entries
+        self._recent: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
+        value = self._blobs.get(RESULTS_PREFIX + key) if self._blobs else None
+        if value is not None:
+            self._remember(key, value)
+        return value
+
+    def put(self, key: str, value: bytes) -> None:
+        if self._blobs:
+            self._blobs.put(RESULTS_PREFIX + key, value)
+        self._remember(key, value)
+
+    def _remember(self, key: str, value: bytes) -> None:
+        if self._max_entries == 0:
+            return
+        with self._lock:
+            self._recent[key] = value
+            self._recent.move_to_end(key)
+            while len(self._recent) > self._max_entries:
+                self._recent.popitem(last=False)

@@ -1,0 +1,92 @@
+"""The long-lived parts of a process, built once from the settings and shared by app and workers."""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from common.cache import ResultCache
+from common.datasets import DatasetManager
+from common.jobs import JobRunner, JobService, QueueWorker, TaskRegistry
+from common.metrics import Metrics
+from common.settings import Settings, get_settings
+from common.storage import Storage, open_storage
+from common.tasks import Task
+from common.training import Trainer, TrainingSlots
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Dataset, storage, cache, training slots, metrics and the task registry of one process."""
+
+    settings: Settings
+    datasets: DatasetManager
+    storage: Storage
+    cache: ResultCache
+    slots: TrainingSlots
+    metrics: Metrics
+    tasks: TaskRegistry
+    _embedded_stop: threading.Event = field(default_factory=threading.Event)
+    _embedded_threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, settings: Settings, tasks: list[Task]) -> "Runtime":
+        storage = open_storage(settings)
+        metrics = Metrics()
+        slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)
+        metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)
+        return cls(
+            settings=settings,
+            datasets=DatasetManager(settings),
+            storage=storage,
+            cache=ResultCache(storage.blobs, settings.cache_max_entries),
+            slots=slots,
+            metrics=metrics,
+            tasks=TaskRegistry(tasks),
+        )
+
+    def trainer(self) -> Trainer:
+        return Trainer(self.settings, self.cache, self.slots, self.metrics)
+
+    def job_service(self) -> JobService:
+        return JobService(self.storage, self.cache, self.tasks, self.metrics)
+
+    def job_runner(self) -> JobRunner:
+        return JobRunner(
+            self.settings, self.storage, self.cache, self.tasks, self.datasets, self.metrics,
+            self.slots,
+        )  # fmt: skip
+
+    def queue_worker(self) -> QueueWorker:
+        return QueueWorker(self.storage, self.job_runner(), self.settings)
+
+    def start_embedded_worker(self) -> None:
+        """With the memory backend, jobs run in a thread of this process (the embedded default)."""
+        if self.storage.kind != "memory" or not self.settings.embedded_worker:
+            return
+        self._embedded_stop.clear()
+        worker = self.queue_worker()
+        thread = threading.Thread(
+            target=worker.run, args=(self._embedded_stop,), name="embedded-job-worker", daemon=True
+        )
+        thread.start()
+        self._embedded_threads.append(thread)
+        logger.info("embedded job worker started (in-process memory backend)")
+
+    def stop_embedded_worker(self) -> None:
+        self._embedded_stop.set()
+        for thread in self._embedded_threads:
+            thread.join(timeout=30)
+        self._embedded_threads.clear()
+
+
+@lru_cache
+def process_runtime() -> Runtime:
+    """The runtime of this process from the environment, shared by the HTTP and queue functions."""
+    from models import discover_models
+
+    settings = get_settings()
+    models = discover_models(settings.model_service)
+    return Runtime.create(settings, [task for model in models for task in model.tasks])

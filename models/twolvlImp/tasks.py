@@ -1,0 +1,23 @@
+"""The training endpoint of the model as a task: cached, limited, and runnable as an async job."""
+
+from common.datasets import IndicatorStore
+from common.settings import Settings
+from common.tasks import Task
+from models.twolvlImp.imputation import impute
+from models.twolvlImp.options import check_predict_request
+from models.twolvlImp.schemas import PredictRequest, PredictResponse
+
+MODEL_NAME = "twolvlImp"
+
+
+def _predict(store: IndicatorStore, request: PredictRequest, settings: Settings) -> PredictResponse:
+    return impute(store, request, n_jobs=settings.search_jobs)
+
+
+PREDICT = Task(
+    model=MODEL_NAME,
+    endpoint="predict",
+    request_model=PredictRequest,
+    check=check_predict_request,
+    run=_predict,
+)
