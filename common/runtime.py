@@ -32,8 +32,10 @@ class Runtime:
     _embedded_threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
-    def create(cls, settings: Settings, tasks: list[Task]) -> "Runtime":
-        storage = open_storage(settings)
+    def create(
+        cls, settings: Settings, tasks: list[Task], storage: Storage | None = None
+    ) -> "Runtime":
+        storage = storage or open_storage(settings)
         metrics = Metrics()
         slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)
         metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)

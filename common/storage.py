@@ -22,7 +22,14 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 # Fail fast when storage is down: a submission should get a 503 in seconds, not hang in retries.
-AZURE_CLIENT_OPTIONS = {"retry_total": 1, "connection_timeout": 3, "read_timeout": 20}
+AZURE_CLIENT_OPTIONS = {
+    "retry_total": 1,
+    "initial_backoff": 0.5,  # the SDK's defaults: 15 s, then 3^n s, with up to 3 s of jitter
+    "increment_base": 2,
+    "random_jitter_range": 0.2,
+    "connection_timeout": 3,
+    "read_timeout": 20,
+}
 STORAGE_RETRY_AFTER_SECONDS = "10"
 
 

@@ -11,6 +11,7 @@ import azure.functions as func
 from fastapi import FastAPI
 
 from api_app import create_app
+from common.runtime import process_runtime
 from common.settings import Settings
 
 
@@ -26,7 +27,13 @@ class AsgiFunction:
     @property
     def app(self) -> FastAPI:
         if self._app is None:
-            self._app = create_app(self._settings)
+            # With no settings given, share the process runtime (dataset, storage, cache) with
+            # the queue-triggered worker function hosted in the same process.
+            self._app = (
+                create_app(self._settings)
+                if self._settings
+                else create_app(runtime=process_runtime())
+            )
         return self._app
 
     async def handle(

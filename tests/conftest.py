@@ -1,5 +1,9 @@
 """Shared fixtures: the demo dataset on disk, settings, app clients and a valid demo request."""
 
+import socket
+import subprocess
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,3 +87,81 @@ def manual_request(case: dict[str, Any]) -> dict[str, Any]:
         "estimators": 10,
         "interval": "quantile",
     }
+
+
+# ---- Azurite, the Azure Storage emulator (installed from npm by `make test`) -------------------
+
+AZURITE = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "azurite"
+# Azurite's documented, public development account; it only ever reaches the local emulator.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def azurite_connection_string(blob_port: int, queue_port: int) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{blob_port}/{AZURITE_ACCOUNT};"
+        f"QueueEndpoint=http://127.0.0.1:{queue_port}/{AZURITE_ACCOUNT};"
+    )
+
+
+class AzuriteServer:
+    """An Azurite process (blob and queue) on free loopback ports; can be stopped and restarted."""
+
+    def __init__(self) -> None:
+        if not AZURITE.exists():
+            raise RuntimeError(f"{AZURITE} is missing: run `npm ci` (make test does)")
+        self.blob_port, self.queue_port = free_port(), free_port()
+        self.connection_string = azurite_connection_string(self.blob_port, self.queue_port)
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            str(AZURITE), "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
+            "--blobHost", "127.0.0.1", "--blobPort", str(self.blob_port),
+            "--queueHost", "127.0.0.1", "--queuePort", str(self.queue_port),
+            "--tableHost", "127.0.0.1", "--tablePort", str(free_port()),
+        ]  # fmt: skip
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"azurite exited: {self._process.stderr.read().decode()}")
+            if all(_port_open(port) for port in (self.blob_port, self.queue_port)):
+                return
+            time.sleep(0.1)
+        raise TimeoutError("azurite did not start within 30 s")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()  # in-memory persistence: nothing to flush
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[AzuriteServer]:
+    """A running Azurite for the whole session (tests isolate themselves by queue and container)."""
+    server = AzuriteServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def unique_storage_names() -> dict[str, str]:
+    """A queue and container of their own for one test."""
+    suffix = uuid.uuid4().hex[:10]
+    return {"jobs_queue_name": f"jobs-{suffix}", "results_container": f"results-{suffix}"}

@@ -13,6 +13,9 @@ from urllib.parse import urlencode
 import azure.functions as func
 import pytest
 
+from common.runtime import process_runtime
+from common.settings import get_settings
+
 MAIN = importlib.import_module("main")
 FUNCTION_DIR = Path(MAIN.__file__).parent
 REPO = FUNCTION_DIR.parent
@@ -48,8 +51,14 @@ def test_module_level_main_loads_data_before_the_first_request(
     # The real entry point, as the worker calls it: settings from the environment (an empty
     # DATASET_PATH, so the built-in demo dataset is served).
     monkeypatch.setenv("DATASET_PATH", str(tmp_path))
+    get_settings.cache_clear()
+    process_runtime.cache_clear()
     monkeypatch.setattr(MAIN, "_function", MAIN.AsgiFunction())
-    response = _call(MAIN.main, _request("GET", "/readyz"))
+    try:
+        response = _call(MAIN.main, _request("GET", "/readyz"))
+    finally:
+        get_settings.cache_clear()
+        process_runtime.cache_clear()
     assert response.status_code == 200
     assert json.loads(response.get_body())["status"] == "ready"
 
