@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 7071
 
-.PHONY: setup run test lint benchmark clean
+.PHONY: setup test-tools run test benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,18 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 setup: $(VENV)/.installed ## create the virtualenv and install the pinned dependencies
+
+test-tools: node_modules/.installed ## Azurite (the Azure Storage emulator) from npm, for the tests
 
 run: setup ## serve the API on http://localhost:$(PORT) (Swagger UI at /docs)
 	$(BIN)/uvicorn api_app.app:create_app --factory --host 127.0.0.1 --port $(PORT)
 
-test: setup ## lint and run the whole test suite
+test: setup test-tools ## lint and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -28,4 +34,4 @@ benchmark: setup ## latency, cold start and memory on ../shared/data/gapminder-s
 	$(BIN)/python -m benchmarks.twolvlimp_latency
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

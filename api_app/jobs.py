@@ -57,7 +57,10 @@ async def submit_job(
     parsed = jobs.tasks.parse(task, submission.request)
     task.check(store, parsed)
     record = await run_in_threadpool(jobs.submit, task, parsed, store.version)
-    view = _view(record, None, request)
+    result = None
+    if record.status == JobStatus.completed:
+        record, result = await run_in_threadpool(jobs.get, record.id)
+    view = _view(record, result, request)
     response.headers["Location"] = view.links["self"]
     return view
 

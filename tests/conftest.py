@@ -165,3 +165,29 @@ def unique_storage_names() -> dict[str, str]:
     """A queue and container of their own for one test."""
     suffix = uuid.uuid4().hex[:10]
     return {"jobs_queue_name": f"jobs-{suffix}", "results_container": f"results-{suffix}"}
+
+
+@pytest.fixture(scope="session")
+def slow_request(manual_request: dict[str, Any]) -> dict[str, Any]:
+    """A predict request that trains for several seconds on the demo data (about 15 s here)."""
+    return {
+        **manual_request,
+        "scheme": "AFS",
+        "number_predictor": 8,
+        "manual_predictors": None,
+        "interpolator": "IterativeImputer",
+        "model": "all",
+        "estimators": 300,
+        "interval": "bootstrap",
+    }
+
+
+def wait_for_job(client: Any, job_id: str, statuses: set[str], timeout: float = 120) -> dict:
+    """Poll `GET /jobs/{id}` until the job reaches one of `statuses`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} did not reach {statuses} within {timeout} s")
