@@ -1,24 +1,20 @@
 """The quick start's server: uvicorn serving the app factory over real HTTP on loopback."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -29,20 +25,28 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-@pytest.fixture(scope="module")
-def server_url(demo_dataset_dir: Path) -> Iterator[str]:
-    port = _free_port()
+@contextmanager
+def start_server(dataset_dir: Path, environment: dict[str, str] | None = None) -> Iterator[str]:
+    """uvicorn serving the app factory on a free loopback port; yields its base URL."""
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", "api_app.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
-    env = {**os.environ, "DATASET_PATH": str(demo_dataset_dir), "DEMO_DATA_FALLBACK": "false"}
+    env = {**os.environ, "DATASET_PATH": str(dataset_dir), "DEMO_DATA_FALLBACK": "false"}
+    env |= environment or {}
     server = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(url, server)
         yield url
     finally:
-        server.terminate()
+        server.kill()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server_url(demo_dataset_dir: Path) -> Iterator[str]:
+    with start_server(demo_dataset_dir) as url:
+        yield url
 
 
 def _wait_until_ready(url: str, server: subprocess.Popen) -> None:

@@ -1,0 +1,105 @@
+"""Load shedding and responsiveness through a real uvicorn server while a model trains."""
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from common.training import TrainingSlots
+from tests.api_app.test_serving import start_server
+
+HEALTH_BUDGET_SECONDS = 1.0
+
+
+def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, _lower(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, _lower(error.headers), error.read()
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _in_progress(url: str) -> float:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("sids_trainings_in_progress "):
+                return float(line.split()[1])
+    raise AssertionError("no sids_trainings_in_progress metric")
+
+
+@pytest.fixture(scope="module")
+def one_slot_server(demo_dataset_dir) -> Iterator[str]:
+    with start_server(
+        demo_dataset_dir,
+        {"MAX_CONCURRENCY": "1", "MAX_QUEUE_LENGTH": "0", "RETRY_AFTER_SECONDS": "7"},
+    ) as url:
+        yield url
+
+
+def test_busy_service_sheds_load_and_stays_responsive(
+    one_slot_server: str, slow_request: dict[str, Any], manual_request: dict[str, Any]
+) -> None:
+    url = one_slot_server
+    slow = threading.Thread(target=_post, args=(f"{url}/twolvlImp/predict", slow_request))
+    slow.start()
+    deadline = time.monotonic() + 30
+    while _in_progress(url) < 1:
+        assert time.monotonic() < deadline, "the slow training never started"
+        time.sleep(0.05)
+
+    started = time.monotonic()
+    status, headers, body = _post(f"{url}/twolvlImp/predict", {**manual_request, "estimators": 31})
+    assert status == 503
+    assert headers["retry-after"] == "7"
+    assert json.loads(body)["code"] == "overloaded"
+    assert time.monotonic() - started < HEALTH_BUDGET_SECONDS  # refused at once, not queued
+
+    for probe in ("/healthz", "/readyz"):
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{url}{probe}", timeout=5) as response:
+            assert response.status == 200
+        assert time.monotonic() - started < HEALTH_BUDGET_SECONDS
+    slow.join(timeout=120)
+    assert _in_progress(url) == 0
+    status, _, _ = _post(f"{url}/twolvlImp/predict", {**manual_request, "estimators": 31})
+    assert status == 200
+
+
+def test_slots_admit_up_to_running_plus_waiting() -> None:
+    slots = TrainingSlots(max_running=1, max_waiting=1)
+    first, second = slots.admit(), slots.admit()
+    with pytest.raises(Exception, match="busy"):
+        slots.admit()
+    first.close()
+    second.close()
+    assert slots.waiting == 0 and slots.running == 0
+
+
+def test_a_ticket_that_ran_gives_its_slot_back() -> None:
+    slots = TrainingSlots(max_running=1, max_waiting=0)
+    ticket = slots.admit()
+    assert ticket.run(lambda: slots.running) == 1
+    ticket.close()
+    assert slots.running == 0 and slots.waiting == 0
+    slots.admit().close()  # admitted again: nothing leaked
+
+
+def test_a_failing_training_gives_its_slot_back() -> None:
+    slots = TrainingSlots(max_running=1, max_waiting=0)
+    ticket = slots.admit()
+    with pytest.raises(ZeroDivisionError):
+        ticket.run(lambda: 1 / 0)
+    ticket.close()
+    assert slots.running == 0 and slots.waiting == 0
