@@ -1,0 +1,11 @@
+"""Country correlation and clustering: which SIDS have similar indicator profiles in a year."""
+
+from models import ModelSpec
+from models.correlation.router import router
+
+MODEL = ModelSpec(
+    name="correlation",
+    label="Country Correlation and Clustering",
+    router=router,
+    main_endpoint="/cluster",
+)
