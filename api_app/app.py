@@ -31,8 +31,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(runtime.datasets.load)
         runtime.start_embedded_worker()
+        runtime.start_dataset_watch()
         yield
-        runtime.stop_embedded_worker()
+        runtime.stop_background()
 
     app = FastAPI(
         title=SERVICE_NAME,

@@ -5,8 +5,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api_app.params import ModelForm, describe_models
+from common.datasets import ReloadStatus
 from common.dependencies import DatasetManagerDep, StoreDep
-from common.errors import ErrorBody
+from common.errors import DatasetInvalid, ErrorBody
 from common.metrics import PROMETHEUS_CONTENT_TYPE
 from common.runtime import Runtime
 from common.settings import SERVICE_NAME, SERVICE_VERSION
@@ -42,6 +43,14 @@ class DatasetsInfo(BaseModel):
     years: list[int]
     countries: int
     datasets: list[DatasetInfo]
+    last_error: str | None = None
+
+
+class ReloadResult(BaseModel):
+    """What a dataset reload did."""
+
+    status: ReloadStatus
+    dataset_version: str
 
 
 class Health(BaseModel):
@@ -78,7 +87,22 @@ def datasets_info(request: Request, datasets: DatasetManagerDep, store: StoreDep
             DatasetInfo(code=code, name=store.dataset_names.get(code, code), indicators=int(count))
             for code, count in sorted(counts.items())
         ],
+        last_error=datasets.error,
     )
+
+
+@router.post("/datasets/reload", responses={422: {"model": ErrorBody}})
+async def reload_datasets(datasets: DatasetManagerDep) -> ReloadResult:
+    """Read DATASET_PATH again and swap in the new data if it changed and is valid.
+
+    A missing or malformed file answers 422 `dataset_invalid` with the reason, and the service
+    keeps serving the previous version. Cached results of the old version are never served for
+    the new one (the version is part of every cache key).
+    """
+    status = await run_in_threadpool(datasets.reload)
+    if status == ReloadStatus.failed:
+        raise DatasetInvalid(f"reload failed, previous data kept: {datasets.error}")
+    return ReloadResult(status=status, dataset_version=datasets.require_store().version)
 
 
 @router.get("/params", response_model_exclude_none=True)

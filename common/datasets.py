@@ -6,12 +6,14 @@ the request is computed twice. `DatasetManager` owns the current store of a proc
 error of the last load, which `/readyz` reports.
 """
 
+import csv
 import hashlib
 import io
 import logging
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -168,6 +170,7 @@ def parse_dataset(raw: RawDataset) -> IndicatorStore:
 
 
 def _read_csv(raw: RawDataset, name: str) -> pd.DataFrame:
+    _check_not_truncated(raw.files[name], name)
     try:
         frame = pd.read_csv(io.BytesIO(raw.files[name]), dtype={COUNTRY: str, INDICATOR: str})
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -178,6 +181,22 @@ def _read_csv(raw: RawDataset, name: str) -> pd.DataFrame:
         if frame[column].isna().any():
             raise DatasetError(f"{name}: column {column!r} has empty values")
     return frame
+
+
+def _check_not_truncated(content: bytes, name: str) -> None:
+    """A file cut short (a copy interrupted, a disk full) must not load: pandas would pad its last
+    row with blanks. Complete files end with a line break and a row as wide as the header."""
+    if content and not content.endswith((b"\n", b"\r")):
+        raise DatasetError(f"{name}: does not end with a line break: the file looks truncated")
+    lines = [line for line in content.decode(errors="replace").splitlines() if line.strip()]
+    if len(lines) < 2:
+        return
+    header, last = (next(csv.reader([line])) for line in (lines[0], lines[-1]))
+    if len(last) != len(header):
+        raise DatasetError(
+            f"{name}: the last row has {len(last)} fields but the header {len(header)}: "
+            "the file looks truncated"
+        )
 
 
 def _year_columns(data: pd.DataFrame) -> list[str]:
@@ -221,25 +240,47 @@ def _to_cube(
     return cube
 
 
+class ReloadStatus(str, Enum):
+    """What a reload did."""
+
+    loaded = "loaded"
+    unchanged = "unchanged"
+    failed = "failed"
+
+
 class DatasetManager:
-    """Owns the store of this process: loads it, and keeps the last error for `/readyz`."""
+    """Owns the store of this process: loads and reloads it, keeps the last error for `/readyz`.
+
+    A reload that fails (missing or malformed file) keeps the previous store in service: a
+    process never serves half-loaded or invalid data.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._lock = threading.Lock()
         self.store: IndicatorStore | None = None
         self.error: str | None = "dataset not loaded yet"
         self.files: list[str] = []
 
     def load(self) -> IndicatorStore | None:
-        """Load (or reload) the dataset; on failure keep serving the previous one, if any."""
-        try:
-            raw = self._read()
-            store = parse_dataset(raw)
-        except (DatasetError, OSError) as error:
-            self.error = str(error)
-            logger.error("dataset load failed: %s", error)
-            return self.store
-        self.store, self.error = store, None
+        """Load the dataset (again); on failure keep serving the previous one, if any."""
+        self.reload(only_if_changed=False)
+        return self.store
+
+    def reload(self, only_if_changed: bool = True) -> ReloadStatus:
+        """Read the files; parse and swap them in unless unchanged (same content hash)."""
+        with self._lock:
+            try:
+                raw = self._read()
+                if only_if_changed and self.store and raw.version == self.store.version:
+                    self.error = None
+                    return ReloadStatus.unchanged
+                store = parse_dataset(raw)
+            except (DatasetError, OSError) as error:
+                self.error = str(error)
+                logger.error("dataset load failed: %s", error)
+                return ReloadStatus.failed
+            self.store, self.error = store, None
         logger.info(
             "dataset %s loaded from %s: %d countries, %d indicators, years %d-%d",
             store.version,
@@ -249,7 +290,12 @@ class DatasetManager:
             store.years[0],
             store.years[-1],
         )
-        return store
+        return ReloadStatus.loaded
+
+    def watch(self, stop: threading.Event) -> None:
+        """Reload whenever the files change, checking every DATASET_CHECK_INTERVAL seconds."""
+        while not stop.wait(self._settings.dataset_check_interval):
+            self.reload()
 
     def require_store(self) -> IndicatorStore:
         """The loaded store, or a 503 saying why there is none."""

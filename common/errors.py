@@ -86,6 +86,13 @@ class DataUnavailable(ServiceError):
     code = "data_unavailable"
 
 
+class DatasetInvalid(ServiceError):
+    """The dataset files cannot be loaded (missing file or column, malformed values)."""
+
+    status_code = 422
+    code = "dataset_invalid"
+
+
 def invalid_choice(field: str, value: Any, allowed: Iterable[Any]) -> InvalidParameter:
     """The error for a value outside a known list of choices."""
     allowed_list = list(allowed)

@@ -28,8 +28,8 @@ class Runtime:
     slots: TrainingSlots
     metrics: Metrics
     tasks: TaskRegistry
-    _embedded_stop: threading.Event = field(default_factory=threading.Event)
-    _embedded_threads: list[threading.Thread] = field(default_factory=list)
+    _background_stop: threading.Event = field(default_factory=threading.Event)
+    _background_threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -68,20 +68,37 @@ class Runtime:
         """With the memory backend, jobs run in a thread of this process (the embedded default)."""
         if self.storage.kind != "memory" or not self.settings.embedded_worker:
             return
-        self._embedded_stop.clear()
+        self._background_stop.clear()
         worker = self.queue_worker()
         thread = threading.Thread(
-            target=worker.run, args=(self._embedded_stop,), name="embedded-job-worker", daemon=True
+            target=worker.run,
+            args=(self._background_stop,),
+            name="embedded-job-worker",
+            daemon=True,
         )
         thread.start()
-        self._embedded_threads.append(thread)
+        self._background_threads.append(thread)
         logger.info("embedded job worker started (in-process memory backend)")
 
-    def stop_embedded_worker(self) -> None:
-        self._embedded_stop.set()
-        for thread in self._embedded_threads:
+    def start_dataset_watch(self) -> None:
+        """Reload the dataset when its files change (DATASET_CHECK_INTERVAL > 0)."""
+        if self.settings.dataset_check_interval <= 0:
+            return
+        thread = threading.Thread(
+            target=self.datasets.watch,
+            args=(self._background_stop,),
+            name="dataset-watch",
+            daemon=True,
+        )
+        thread.start()
+        self._background_threads.append(thread)
+
+    def stop_background(self) -> None:
+        """Stop the embedded worker and the dataset watch."""
+        self._background_stop.set()
+        for thread in self._background_threads:
             thread.join(timeout=30)
-        self._embedded_threads.clear()
+        self._background_threads.clear()
 
 
 @lru_cache

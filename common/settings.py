@@ -32,6 +32,16 @@ class Settings(BaseSettings):
         description="Serve the built-in demo dataset when DATASET_PATH holds none of the three "
         "files. Turn off in production so a missing file share is an error, not demo data.",
     )
+    dataset_check_interval: float = Field(
+        0,
+        ge=0,
+        description="Seconds between checks of the dataset files' content hash; a change is "
+        "reloaded without a restart. 0: no periodic check (POST /datasets/reload still works).",
+    )
+    dataset_share: str = Field("datasets", description="Azure Files share of the datasets.")
+    azure_storage_file_url: str | None = Field(
+        None, description="File service endpoint, used with a managed identity by the share CLI."
+    )
     model_service: str | None = Field(
         None, description="Mount only this model (its folder name under models/); all if unset."
     )

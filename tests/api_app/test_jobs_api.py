@@ -132,7 +132,7 @@ def test_new_dataset_version_never_serves_an_old_result(
     changed = tmp_path / "changed"
     shutil.copytree(demo_dataset_dir, changed)
     meta = changed / "datasetMeta.csv"
-    meta.write_text(meta.read_text().replace("(demo)", "(demo, revised)"))
+    meta.write_text(meta.read_text().replace("(demo)", "(demo revised)"))
     settings = backend_settings.model_copy(update={"dataset_path": changed})
     with TestClient(create_app(runtime=_runtime(settings, shared_storage))) as revised:
         response = revised.post("/twolvlImp/predict", json=request)

@@ -169,3 +169,21 @@ def test_memo_computes_once(demo_dataset_dir: Path) -> None:
     assert store.memo("key", compute) == 42
     assert store.memo("key", compute) == 42
     assert len(calls) == 1
+
+
+def test_file_cut_inside_a_value_is_rejected(dataset_copy: Path) -> None:
+    path = dataset_copy / DATA_FILE
+    content = path.read_bytes()
+    cut = content.rindex(b",", 0, len(content) // 2) + 3  # inside a number, mid-row
+    path.write_bytes(content[:cut])
+    with pytest.raises(DatasetError, match="truncated"):
+        parse_dataset(read_folder(dataset_copy))
+
+
+def test_short_last_row_is_rejected(dataset_copy: Path) -> None:
+    path = dataset_copy / DATA_FILE
+    lines = path.read_text().splitlines()
+    lines[-1] = ",".join(lines[-1].split(",")[:5])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match="5 fields"):
+        parse_dataset(read_folder(dataset_copy))
