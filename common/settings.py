@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     max_queue_length: int = Field(
         8, ge=0, description="Trainings waiting for a slot; beyond that requests get 503."
     )
+    sync_timeout_seconds: float = Field(
+        220,
+        gt=0,
+        description="Longest a sync training route waits before answering 504 (the Consumption "
+        "plan's front door cuts HTTP at 230 s); the training still finishes and is cached.",
+    )
     retry_after_seconds: int = Field(5, ge=1, description="Retry-After of a 503 when overloaded.")
 
 

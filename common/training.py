@@ -5,9 +5,11 @@ Retry-After at once (load shedding). `Trainer` is what a sync route calls: cache
 task in a worker thread inside a slot, then the result into the cache.
 """
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 import anyio.to_thread
@@ -31,6 +33,13 @@ class Overloaded(ServiceError):
 
     status_code = 503
     code = "overloaded"
+
+
+class TrainingTimeout(ServiceError):
+    """A sync training ran past SYNC_TIMEOUT_SECONDS."""
+
+    status_code = 504
+    code = "training_timeout"
 
 
 class TrainingSlots:
@@ -69,40 +78,28 @@ class TrainingSlots:
             self.running -= 1
             self._condition.notify()
 
-    def _abandon(self) -> None:
-        with self._condition:
-            self.waiting -= 1
-
 
 class Ticket:
-    """An admitted training: `run` it in a thread; `close` it in any case."""
+    """An admitted training, holding a waiting place until it `run`s (once) in a thread."""
 
     def __init__(self, slots: TrainingSlots) -> None:
         self._slots = slots
-        self._started = False
-        self._lock = threading.Lock()
 
     def run(self, work: Callable[[], T]) -> T:
-        with self._lock:
-            if self._started:
-                raise RuntimeError("a ticket runs once")
-            self._started = True
+        """Wait for a free slot, work, give the slot back (also when the work fails)."""
         self._slots._start()
         try:
             return work()
         finally:
             self._slots._finish()
 
-    def close(self) -> None:
-        """Give the waiting place back if the work never started (the request was cancelled)."""
-        with self._lock:
-            if not self._started:
-                self._started = True
-                self._slots._abandon()
-
 
 class Trainer:
-    """What sync routes call to run a task: cache first, then a slot, then the cache again."""
+    """What sync routes call to run a task: cache first, then a slot, then the cache again.
+
+    Identical requests arriving while one trains wait for that training instead of starting
+    another (single flight), so a burst of the same request trains once.
+    """
 
     def __init__(
         self, settings: Settings, cache: ResultCache, slots: TrainingSlots, metrics: Metrics
@@ -111,6 +108,12 @@ class Trainer:
         self.cache = cache
         self.slots = slots
         self.metrics = metrics
+        # One thread per admitted training (running or waiting for a slot), so none queues here.
+        self._executor = ThreadPoolExecutor(
+            max_workers=slots.max_running + slots.max_waiting, thread_name_prefix="training"
+        )
+        self._in_flight: dict[str, Future[bytes]] = {}
+        self._in_flight_lock = threading.Lock()
 
     async def run(
         self, task: Task, request: BaseModel, store: IndicatorStore
@@ -120,20 +123,42 @@ class Trainer:
         cached = await anyio.to_thread.run_sync(self.cached, key)
         if cached is not None:
             return cached, True
+        training = self._join_or_start(key, lambda: task.compute(store, request, self.settings))
+        timeout = self.settings.sync_timeout_seconds
         try:
-            ticket = self.slots.admit()
-        except Overloaded as error:
-            self.metrics.rejected.inc()
-            error.headers["Retry-After"] = str(self.settings.retry_after_seconds)
-            raise
-        try:
-            payload = await anyio.to_thread.run_sync(
-                ticket.run, lambda: task.compute(store, request, self.settings)
-            )
-        finally:
-            ticket.close()
-        await anyio.to_thread.run_sync(self.remember, key, payload)
+            with anyio.fail_after(timeout):
+                # Shielded: a timeout or a client that disconnects stops the waiting, not the
+                # training, which frees its slot and caches its result when it ends.
+                payload = await asyncio.shield(asyncio.wrap_future(training))
+        except TimeoutError as error:
+            raise TrainingTimeout(
+                f"training took longer than {timeout:g} s; its result is cached when it "
+                "finishes: retry later, or submit it as a job (POST /jobs)"
+            ) from error
         return payload, False
+
+    def _join_or_start(self, key: str, compute: Callable[[], bytes]) -> "Future[bytes]":
+        with self._in_flight_lock:
+            if key in self._in_flight:
+                return self._in_flight[key]
+            try:
+                ticket = self.slots.admit()
+            except Overloaded as error:
+                self.metrics.rejected.inc()
+                error.headers["Retry-After"] = str(self.settings.retry_after_seconds)
+                raise
+            training = self._executor.submit(ticket.run, lambda: self._train(key, compute))
+            self._in_flight[key] = training
+            return training
+
+    def _train(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        try:
+            payload = compute()
+            self.remember(key, payload)
+            return payload
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.pop(key, None)
 
     def cached(self, key: str) -> bytes | None:
         """A cached result, counted as hit or miss; storage trouble counts as a miss."""

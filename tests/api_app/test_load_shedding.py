@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from common.training import TrainingSlots
 from tests.api_app.test_serving import start_server
 
 HEALTH_BUDGET_SECONDS = 1.0
@@ -77,29 +76,21 @@ def test_busy_service_sheds_load_and_stays_responsive(
     assert status == 200
 
 
-def test_slots_admit_up_to_running_plus_waiting() -> None:
-    slots = TrainingSlots(max_running=1, max_waiting=1)
-    first, second = slots.admit(), slots.admit()
-    with pytest.raises(Exception, match="busy"):
-        slots.admit()
-    first.close()
-    second.close()
-    assert slots.waiting == 0 and slots.running == 0
+def test_sync_training_past_its_timeout_is_a_504_and_still_cached(
+    demo_settings, slow_request: dict[str, Any]
+) -> None:
+    from fastapi.testclient import TestClient
 
+    from api_app import create_app
 
-def test_a_ticket_that_ran_gives_its_slot_back() -> None:
-    slots = TrainingSlots(max_running=1, max_waiting=0)
-    ticket = slots.admit()
-    assert ticket.run(lambda: slots.running) == 1
-    ticket.close()
-    assert slots.running == 0 and slots.waiting == 0
-    slots.admit().close()  # admitted again: nothing leaked
-
-
-def test_a_failing_training_gives_its_slot_back() -> None:
-    slots = TrainingSlots(max_running=1, max_waiting=0)
-    ticket = slots.admit()
-    with pytest.raises(ZeroDivisionError):
-        ticket.run(lambda: 1 / 0)
-    ticket.close()
-    assert slots.running == 0 and slots.waiting == 0
+    settings = demo_settings.model_copy(update={"sync_timeout_seconds": 0.5})
+    request = {**slow_request, "estimators": 40, "interpolator": "KNNImputer"}
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/twolvlImp/predict", json=request)
+        assert response.status_code == 504
+        assert response.json()["code"] == "training_timeout"
+        assert "POST /jobs" in response.json()["detail"]
+        deadline = time.monotonic() + 120
+        while client.post("/twolvlImp/predict", json=request).headers.get("x-cache") != "hit":
+            assert time.monotonic() < deadline, "the abandoned training never reached the cache"
+            time.sleep(0.5)
