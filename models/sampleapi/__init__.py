@@ -1,0 +1,10 @@
+"""Sample API: the smallest complete model, the template for new ones (see the README).
+
+This file only declares the model: its folder name is its route prefix (/sampleapi), the label
+is what the front end shows, and the main endpoint is the one `/params` describes as a form.
+"""
+
+from models import ModelSpec
+from models.sampleapi.router import router
+
+MODEL = ModelSpec(name="sampleapi", label="Sample API", router=router, main_endpoint="/summary")
