@@ -41,7 +41,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Estimates, with prediction intervals, the missing indicator values of Small "
         "Island Developing States.",
         lifespan=lifespan,
-        responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+        responses={
+            413: {"model": ErrorBody, "description": "Request body too large"},
+            422: {"model": ErrorBody, "description": "Invalid input"},
+            503: {"model": ErrorBody, "description": "No data loaded, storage down or overloaded"},
+        },
     )
     # Kept on app.state (not in lifespan state): the Functions host does not pass lifespan
     # state on to requests.

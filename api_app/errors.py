@@ -41,6 +41,10 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400:
+        # FastAPI's 400 for a body it cannot decode (not UTF-8): a bad input like malformed JSON.
+        body = ErrorBody(detail=f"body: {error.detail}", code="invalid_parameter", field="body")
+        return error_response(422, body)
     code = _HTTP_ERROR_CODES.get(error.status_code, "http_error")
     body = ErrorBody(detail=str(error.detail), code=code)
     return error_response(error.status_code, body, getattr(error, "headers", None))
