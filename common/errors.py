@@ -115,7 +115,9 @@ def field_problems(errors: Iterable[dict[str, Any]], prefix: str = "") -> list[F
 
 def _field_problem(item: dict[str, Any], prefix: str) -> FieldProblem:
     location = [str(part) for part in item.get("loc", ())]
-    if location and location[0] in _LOCATION_ROOTS:
+    if item.get("type") == "json_invalid":
+        location = []  # its location is a character offset, not a field: the body is at fault
+    elif location and location[0] in _LOCATION_ROOTS:
         location = location[1:]
     if prefix:
         location = [prefix, *location]

@@ -104,10 +104,12 @@ def test_swagger_ui_and_openapi_are_served(client: TestClient) -> None:
 
 def test_body_that_is_not_utf8_is_a_422(client: TestClient) -> None:
     # Found by schemathesis: FastAPI answers such bodies 400 with its own shape.
-    for route in ("/twolvlImp/predict", "/jobs", "/survey/clustering"):
-        response = client.post(
-            route, content=b"\xff\xfe\x00garbage", headers={"content-type": "application/json"}
-        )
+    for route, content in [
+        ("/twolvlImp/predict", b"\x80\x81garbage"),
+        ("/jobs", b"\xc3\x28"),
+        ("/survey/clustering", b"\xff\xfe\x00garbage"),  # a UTF-16 mark: decoded, then invalid
+    ]:
+        response = client.post(route, content=content, headers={"content-type": "application/json"})
         assert response.status_code == 422
         body = response.json()
         assert body["code"] == "invalid_parameter" and body["field"] == "body"
