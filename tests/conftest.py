@@ -116,16 +116,20 @@ def azurite_connection_string(blob_port: int, queue_port: int) -> str:
 class AzuriteServer:
     """An Azurite process (blob and queue) on free loopback ports; can be stopped and restarted."""
 
-    def __init__(self) -> None:
+    def __init__(self, location: Path | None = None) -> None:
         if not AZURITE.exists():
             raise RuntimeError(f"{AZURITE} is missing: run `npm ci` (make test does)")
+        self.location = location  # on disk (survives a restart) when given, else in memory
         self.blob_port, self.queue_port = free_port(), free_port()
         self.connection_string = azurite_connection_string(self.blob_port, self.queue_port)
         self._process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        persistence = (
+            ["--location", str(self.location)] if self.location else ["--inMemoryPersistence"]
+        )
         command = [
-            str(AZURITE), "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose",
+            str(AZURITE), "--silent", *persistence, "--skipApiVersionCheck", "--loose",
             "--blobHost", "127.0.0.1", "--blobPort", str(self.blob_port),
             "--queueHost", "127.0.0.1", "--queuePort", str(self.queue_port),
             "--tableHost", "127.0.0.1", "--tablePort", str(free_port()),
@@ -142,8 +146,12 @@ class AzuriteServer:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.kill()  # in-memory persistence: nothing to flush
-            self._process.wait(timeout=10)
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
             self._process = None
 
 
