@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAME = "SIDS ML Backend"
@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         "plan's front door cuts HTTP at 230 s); the training still finishes and is cached.",
     )
     retry_after_seconds: int = Field(5, ge=1, description="Retry-After of a 503 when overloaded.")
+
+    @field_validator("model_service")
+    @classmethod
+    def _empty_model_service_means_all(cls, value: str | None) -> str | None:
+        """MODEL_SERVICE="" (as the main API's manifests set it) mounts every model."""
+        return value or None
 
 
 @lru_cache
