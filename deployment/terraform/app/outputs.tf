@@ -1,0 +1,24 @@
+output "namespace" {
+  description = "Namespace of the app's objects."
+  value       = module.sids_ml_app.namespace
+}
+
+output "image" {
+  description = "Image the Deployments run (the registry, repository and image_tag)."
+  value       = module.sids_ml_app.image
+}
+
+output "deployments" {
+  description = "Deployments to watch, e.g. `kubectl -n <namespace> rollout status deploy/<name>`."
+  value       = module.sids_ml_app.deployments
+}
+
+output "manifests" {
+  description = "Every object this stage manages, as kind/namespace/name."
+  value       = module.sids_ml_app.manifests
+}
+
+output "ingress_address_command" {
+  description = "Prints the public address of the managed NGINX ingress once its load balancer exists."
+  value       = "kubectl get ingress -n ${module.sids_ml_app.namespace} -o jsonpath='{.items[0].status.loadBalancer.ingress[0].ip}'"
+}
