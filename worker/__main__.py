@@ -12,6 +12,10 @@ logger = logging.getLogger("worker")
 
 def run() -> None:
     """Load the dataset, then work the jobs queue until asked to stop."""
+    stop = threading.Event()
+    for sign in (signal.SIGTERM, signal.SIGINT):
+        # Set first: a stop asked for during start-up ends the worker cleanly once started.
+        signal.signal(sign, lambda *_: stop.set())
     runtime = process_runtime()
     settings = runtime.settings
     configure_logging(settings.log_level, settings.log_json)
@@ -22,9 +26,6 @@ def run() -> None:
         )
     if runtime.datasets.load() is None:
         raise SystemExit(f"dataset unavailable: {runtime.datasets.error}")
-    stop = threading.Event()
-    for sign in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sign, lambda *_: stop.set())
     logger.info("worker started on queue %s", settings.jobs_queue_name)
     runtime.queue_worker().run(stop)
     logger.info("worker stopped")
