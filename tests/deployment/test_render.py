@@ -11,61 +11,7 @@ from deployment.k8s.render import (
     render_text,
     template_variables,
 )
-
-# The variables of each template, as the shared contract with Terraform lists them.
-CONTRACT = {
-    "shared.yaml": {
-        "namespace",
-        "app_name",
-        "service_account",
-        "identity_client_id",
-        "storage_account",
-        "storage_resource_group",
-        "dataset_share",
-        "dataset_share_size_gi",
-        "blob_url",
-        "queue_url",
-        "jobs_queue",
-        "results_container",
-        "config_map",
-        "dataset_claim",
-    },
-    "service.yaml": {
-        "namespace",
-        "name",
-        "image",
-        "model_service",
-        "min_replicas",
-        "max_replicas",
-        "cpu_request",
-        "cpu_limit",
-        "memory_request",
-        "memory_limit",
-        "max_surge",
-        "max_unavailable",
-        "ingress_path",
-        "mount_datasets",
-        "config_map",
-        "service_account",
-        "dataset_claim",
-    },
-    "worker.yaml": {
-        "namespace",
-        "name",
-        "image",
-        "max_replicas",
-        "cpu_request",
-        "cpu_limit",
-        "memory_request",
-        "memory_limit",
-        "config_map",
-        "service_account",
-        "dataset_claim",
-        "jobs_queue",
-        "storage_account",
-        "trigger_auth",
-    },
-}
+from tests.deployment.template_contract import CONTRACT
 
 BRANCHES = "a: ${x}\n%{ if flag }\n  b: yes\n%{ else }\n  b: no\n%{ endif }\nc: ${ y }\n"
 

@@ -22,6 +22,7 @@ import yaml
 
 from deployment import service_gen
 from deployment.k8s.render import TEMPLATES_DIR, render
+from tests.deployment.template_contract import CONTRACT
 
 TERRAFORM = Path(__file__).resolve().parents[2] / "deployment" / "terraform"
 STAGE_1 = TERRAFORM
@@ -31,61 +32,6 @@ APP_MODULE = TERRAFORM / "modules" / "sids_ml_app"
 DIRECTORIES = (STAGE_1, STAGE_2, AZURE_MODULE, APP_MODULE)
 TF_FILES = sorted(path for directory in DIRECTORIES for path in directory.glob("*.tf"))
 
-# The variables of each template, as the contract between the templates, the Python generator
-# and Terraform lists them.
-CONTRACT = {
-    "shared.yaml": {
-        "namespace",
-        "app_name",
-        "service_account",
-        "identity_client_id",
-        "storage_account",
-        "storage_resource_group",
-        "dataset_share",
-        "dataset_share_size_gi",
-        "blob_url",
-        "queue_url",
-        "jobs_queue",
-        "results_container",
-        "config_map",
-        "dataset_claim",
-    },
-    "service.yaml": {
-        "namespace",
-        "name",
-        "image",
-        "model_service",
-        "min_replicas",
-        "max_replicas",
-        "cpu_request",
-        "cpu_limit",
-        "memory_request",
-        "memory_limit",
-        "max_surge",
-        "max_unavailable",
-        "ingress_path",
-        "mount_datasets",
-        "config_map",
-        "service_account",
-        "dataset_claim",
-    },
-    "worker.yaml": {
-        "namespace",
-        "name",
-        "image",
-        "max_replicas",
-        "cpu_request",
-        "cpu_limit",
-        "memory_request",
-        "memory_limit",
-        "config_map",
-        "service_account",
-        "dataset_claim",
-        "jobs_queue",
-        "storage_account",
-        "trigger_auth",
-    },
-}
 
 # Values that would put a storage credential into configuration or state.
 KEY_ATTRIBUTES = {"storage_account_access_key", "access_key", "storage_key_vault_secret_id"}
