@@ -3,11 +3,13 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -33,14 +35,16 @@ def start_server(dataset_dir: Path, environment: dict[str, str] | None = None) -
     command += ["--host", "127.0.0.1", "--port", str(port)]
     env = {**os.environ, "DATASET_PATH": str(dataset_dir), "DEMO_DATA_FALLBACK": "false"}
     env |= environment or {}
-    server = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(url, server)
-        yield url
-    finally:
-        server.kill()
-        server.wait(timeout=10)
+    # The log goes to a file: a pipe nobody reads would fill up and stall a busy server.
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_ready(url, server, log)
+            yield url
+        finally:
+            server.kill()
+            server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +53,12 @@ def server_url(demo_dataset_dir: Path) -> Iterator[str]:
         yield url
 
 
-def _wait_until_ready(url: str, server: subprocess.Popen) -> None:
+def _wait_until_ready(url: str, server: subprocess.Popen, log: IO[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"server exited: {server.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"server exited: {log.read().decode()[-2000:]}")
         try:
             if _get(f"{url}/readyz")[0] == 200:
                 return
