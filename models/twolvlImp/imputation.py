@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 
 from common.datasets import IndicatorStore
-from models.twolvlImp import algorithm
+from models.twolvlImp import algorithm, calibration, estimator, history
+from models.twolvlImp.features import imputed_year
 from models.twolvlImp.options import predictors_for
 from models.twolvlImp.schemas import (
     IndicatorJson,
     Interpolator,
+    Method,
     Model,
     PredictRequest,
     PredictResponse,
@@ -19,12 +21,27 @@ from models.twolvlImp.schemas import (
 
 # Seconds a request of each scheme takes on the reference machine with 10 trees and the KNN imputer
 # (see the README's benchmark); `estimate_seconds` scales them.
-BASE_SECONDS = {Scheme.MANUAL: 0.5, Scheme.PCA: 0.6, Scheme.AFS: 1.7}
-ITERATIVE_IMPUTER_SECONDS = 15.0
+BASE_SECONDS = {
+    Method.history: {Scheme.MANUAL: 0.2, Scheme.PCA: 0.3, Scheme.AFS: 0.5},
+    Method.cross_section: {Scheme.MANUAL: 0.5, Scheme.PCA: 0.6, Scheme.AFS: 22.0},
+}
+# The iterative imputer: per request for the year-by-year method; for the history method, once
+# per year (the whole year's matrix, reused by later requests): the figure is that first request.
+ITERATIVE_IMPUTER_SECONDS = {Method.history: 30.0, Method.cross_section: 15.0}
+COMPANIONS = 3  # indicators the history correction follows through the gap
 
 
 def impute(store: IndicatorStore, request: PredictRequest, n_jobs: int = 1) -> PredictResponse:
     """Estimate the SIDS gaps of the requested target (the request was checked beforehand)."""
+    if request.method == Method.cross_section:
+        return _impute_year_by_year(store, request, n_jobs)
+    return _impute_with_history(store, request, n_jobs)
+
+
+def _impute_year_by_year(
+    store: IndicatorStore, request: PredictRequest, n_jobs: int
+) -> PredictResponse:
+    """The original method: the year's cross-section only, everything fitted per request."""
     year = request.target_year
     matrix = store.year_matrix(year)
     sids_mask = store.sids_mask
@@ -41,6 +58,7 @@ def impute(store: IndicatorStore, request: PredictRequest, n_jobs: int = 1) -> P
         request.number_predictor,
         request.manual_predictors,
         n_jobs,
+        fast=False,
     )
     training_sids = sids_mask[matrix.index.get_indexer(features.index)]
     estimate = algorithm.fit_and_predict(
@@ -55,6 +73,101 @@ def impute(store: IndicatorStore, request: PredictRequest, n_jobs: int = 1) -> P
     )
     observed_sids = matrix.loc[sids_mask, request.target].dropna()
     return _response(store, year, observed_sids, estimate, features[chosen], data.target)
+
+
+def _impute_with_history(
+    store: IndicatorStore, request: PredictRequest, n_jobs: int
+) -> PredictResponse:
+    """The history method on the year's cached imputed predictors (see `estimator`)."""
+    year, position = request.target_year, store.year_index(request.target_year)
+    target_series = _country_series(store, [request.target])[:, :, 0]
+    has_target = np.isfinite(target_series[:, position])
+    filled = imputed_year(store, year, request.interpolator)
+    chosen = _chosen_predictors(store, request, filled, has_target, target_series, n_jobs)
+    pool = (
+        chosen if request.scheme == Scheme.MANUAL else predictors_for(store, year, request.target)
+    )
+    companions = _companions(store, year, request.target, list(pool))
+    problem = estimator.HistoryProblem(
+        countries=store.countries,
+        sids_mask=store.sids_mask,
+        year=position,
+        target_series=target_series,
+        predictors=filled[chosen],
+        predictor_series=_country_series(store, chosen),
+        target=request.target,
+        companions=companions,
+        companion_series=_country_series(store, companions),
+    )
+    estimate = estimator.estimate(
+        problem,
+        model=request.model,
+        estimators=request.estimators,
+        interval=request.interval,
+        n_jobs=n_jobs,
+    )
+    target = pd.Series(target_series[has_target, position], index=store.countries[has_target])
+    observed_sids = target[store.sids_mask[has_target]]
+    return _response(store, year, observed_sids, estimate, filled.loc[has_target, chosen], target)
+
+
+def _country_series(store: IndicatorStore, codes: list[str]) -> np.ndarray:
+    """countries x years x indicators: the raw values of the given indicators."""
+    return store.values[:, :, store.indicators.get_indexer(codes)].transpose(1, 0, 2)
+
+
+def _companions(store: IndicatorStore, year: int, target: str, pool: list[str]) -> list[str]:
+    """Up to COMPANIONS indicators of `pool` that, followed through a hidden year, best guide the
+    target's countries from their neighbouring years to the year (`history.companion_scores`;
+    memoised per year, target and pool)."""
+
+    def compute() -> list[str]:
+        position = store.year_index(year)
+        series = _country_series(store, [target])[:, :, 0]
+        train = np.isfinite(series[:, position])
+        ones = np.ones(int(train.sum()), dtype=int)
+        anchors = history.find_anchors(np.isfinite(series[train]), position, ones, ones)
+        weights = algorithm.sample_weights(store.countries[train], store.sids_mask[train])
+        pool_series = _country_series(store, pool)[train]
+        scores = history.companion_scores(series[train], pool_series, anchors, weights)
+        order = [k for k in np.argsort(scores, kind="stable") if scores[k] < 1][:COMPANIONS]
+        return [pool[k] for k in order]
+
+    return store.memo(("twolvlImp", "companions", year, target, tuple(pool)), compute)
+
+
+def _chosen_predictors(
+    store: IndicatorStore,
+    request: PredictRequest,
+    filled: pd.DataFrame,
+    has_target: np.ndarray,
+    target_series: np.ndarray,
+    n_jobs: int,
+) -> list[str]:
+    """The scheme's predictors, chosen on the training countries (memoised: the choice depends on
+    the data, the target, the year, the imputer, the scheme and the count only)."""
+    if request.scheme == Scheme.MANUAL:
+        return list(request.manual_predictors or [])
+    year = request.target_year
+
+    def compute() -> list[str]:
+        scale = calibration.TargetScale.fit(target_series)
+        candidates = predictors_for(store, year, request.target)
+        target = scale.forward(target_series[has_target, store.year_index(year)])
+        return algorithm.select_features(
+            filled.loc[has_target, candidates],
+            pd.Series(target, index=store.countries[has_target]),
+            request.scheme,
+            request.number_predictor,
+            None,
+            n_jobs,
+        )
+
+    key = (
+        "twolvlImp", "selection", year, request.target, request.interpolator.value,
+        request.scheme.value, request.number_predictor,
+    )  # fmt: skip
+    return store.memo(key, compute)
 
 
 def _response(
@@ -100,9 +213,9 @@ def _correlation(features: pd.DataFrame) -> dict[str, list]:
 
 def estimate_seconds(request: PredictRequest) -> float:
     """A rough duration of a predict request, for the front end's progress display."""
-    seconds = BASE_SECONDS[request.scheme] * max(request.estimators / 10, 1)
+    seconds = BASE_SECONDS[request.method][request.scheme] * max(request.estimators / 10, 1)
     if request.model == Model.all:
         seconds *= 3
     if request.interpolator == Interpolator.IterativeImputer:
-        seconds += ITERATIVE_IMPUTER_SECONDS
+        seconds += ITERATIVE_IMPUTER_SECONDS[request.method]
     return round(seconds, 1)

@@ -42,17 +42,24 @@ def targets_of_year(store: IndicatorStore, year: int) -> pd.Index:
 
 
 def dataset_options(store: IndicatorStore, year: int) -> dict[str, str]:
-    """Datasets with at least one target in a year: code -> name."""
-    codes = set(store.indicator_meta.loc[targets_of_year(store, year), "Dataset"])
-    return {code: store.dataset_names.get(code, code) for code in sorted(codes)}
+    """Datasets with at least one target in a year: code -> name (do not modify: memoised)."""
+
+    def compute() -> dict[str, str]:
+        codes = set(store.indicator_meta.loc[targets_of_year(store, year), "Dataset"])
+        return {code: store.dataset_names.get(code, code) for code in sorted(codes)}
+
+    return store.memo(("twolvlImp", "datasets", year), compute)
 
 
 def target_options(store: IndicatorStore, year: int, dataset: str) -> dict[str, str]:
-    """Targets of one dataset in a year: code -> indicator name."""
-    targets = targets_of_year(store, year)
-    meta = store.indicator_meta.loc[targets]
-    meta = meta[meta["Dataset"] == dataset]
-    return dict(zip(meta.index, meta["Indicator"]))
+    """Targets of one dataset in a year: code -> indicator name (do not modify: memoised)."""
+
+    def compute() -> dict[str, str]:
+        meta = store.indicator_meta.loc[targets_of_year(store, year)]
+        meta = meta[meta["Dataset"] == dataset]
+        return dict(zip(meta.index, meta["Indicator"]))
+
+    return store.memo(("twolvlImp", "target_options", year, dataset), compute)
 
 
 def predictors_for(store: IndicatorStore, year: int, target: str) -> pd.Index:
@@ -71,9 +78,14 @@ def predictors_for(store: IndicatorStore, year: int, target: str) -> pd.Index:
 
 
 def predictor_options(store: IndicatorStore, year: int, target: str) -> dict[str, str]:
-    """Predictors of a target for the MANUAL scheme: code -> "Indicator - Dimension"."""
-    meta = store.indicator_meta.loc[predictors_for(store, year, target)]
-    return {code: f"{row.Indicator} - {row.Dimension}" for code, row in meta.iterrows()}
+    """Predictors of a target for the MANUAL scheme: code -> "Indicator - Dimension" (do not
+    modify: memoised)."""
+
+    def compute() -> dict[str, str]:
+        meta = store.indicator_meta.loc[predictors_for(store, year, target)]
+        return {code: f"{row.Indicator} - {row.Dimension}" for code, row in meta.iterrows()}
+
+    return store.memo(("twolvlImp", "predictor_options", year, target), compute)
 
 
 def number_options(store: IndicatorStore, year: int, target: str) -> dict[int, int]:

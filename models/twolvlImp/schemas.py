@@ -41,6 +41,13 @@ class Model(LabelledEnum):
     all = ("all", "Best Model")
 
 
+class Method(LabelledEnum):
+    """What the estimate of a gap learns from."""
+
+    history = ("history", "Other countries and the country's own history")
+    cross_section = ("cross_section", "Other countries in the year only (original)")
+
+
 YEAR_FIELD = Field(
     description="The year whose gaps are filled.",
     examples=[2015],
@@ -119,10 +126,29 @@ class PredictRequest(BaseModel):
         description="The regressor to train.", json_schema_extra=form_field("Model")
     )
     interval: Interval = Field(
-        description="How the 90% prediction interval is computed.",
+        description="How the 90% prediction interval is computed. Method `history`: both are "
+        "calibrated on cross-validated errors (split-conformal): `quantile` scales each "
+        "interval by how hard the gap is (the trees' disagreement; for a gap inside a series, "
+        "how rough the series is and how far its nearest values are), `bootstrap` gives every "
+        "gap of a kind the same width. Method `cross_section`: `quantile` is the trees' spread "
+        "(5%/95% quantile-loss models for `gbr`), `bootstrap` the bootstrapped cross-validated "
+        "residuals.",
         json_schema_extra=form_field("Prediction interval"),
     )
     dataset: str = DATASET_FIELD
+    method: Method = Field(
+        Method.history,
+        description="What an estimate learns from. `history` (the default): the year's "
+        "cross-country predictors plus the country's own values of the target in other years: "
+        "the straight line between its nearest values before and after the year (the nearest "
+        "value at a series' end), corrected by a model of how such lines err, trained on the "
+        "countries that have the value with the same years hidden; a country with no value of "
+        "the target in any year gets the cross-country estimate. Predictor gaps are filled from "
+        "the country's own neighbouring years first, then by the base imputer. `cross_section`: "
+        "the original year-by-year method, the year's cross-section only (slower: it imputes "
+        "per request and runs the original feature selection and grid search).",
+        json_schema_extra=form_field("Method"),
+    )
 
 
 class IndicatorJson(BaseModel):

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from models.twolvlImp.schemas import Interpolator, Interval, Model, Scheme
+from models.twolvlImp.schemas import Interpolator, Interval, Method, Model, Scheme
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +38,29 @@ def test_inputs_cover_every_request_field(twolvl_form: dict[str, Any]) -> None:
         "model",
         "interval",
         "dataset",
+        "method",
     }
     assert all(item["label"] for item in twolvl_form["inputs"])
 
 
 @pytest.mark.parametrize(
     ("parameter", "enum"),
-    [("scheme", Scheme), ("interpolator", Interpolator), ("interval", Interval), ("model", Model)],
+    [
+        ("scheme", Scheme),
+        ("interpolator", Interpolator),
+        ("interval", Interval),
+        ("model", Model),
+        ("method", Method),
+    ],
 )
 def test_enums_list_names_and_labels(twolvl_form: dict[str, Any], parameter: str, enum) -> None:
     item = _input(twolvl_form, parameter)
     assert item["type"] == "enum"
     assert item["values"] == enum.choices()
-    assert item["conditions"] == [{"required": True}]
+    if parameter == "method":  # optional, with a default
+        assert "conditions" not in item
+    else:
+        assert item["conditions"] == [{"required": True}]
 
 
 def test_scheme_labels_are_the_front_ends(twolvl_form: dict[str, Any]) -> None:

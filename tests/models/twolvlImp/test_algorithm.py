@@ -27,6 +27,33 @@ def test_feature_selection_finds_the_informative_features(frames) -> None:
     assert set(chosen) == {"x0", "x1"}
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+def test_selection_among_many_candidates_finds_the_informative_ones(fast: bool) -> None:
+    """Past the prefilter's size, the fast selection eliminates from the best-correlated
+    candidates only; both it and the original selection find the two drivers among 60."""
+    rng = np.random.default_rng(4)
+    features = pd.DataFrame(rng.normal(size=(150, 120)), columns=[f"x{i:03d}" for i in range(120)])
+    target = 3 * features["x007"] + 2 * np.sign(features["x051"]) + rng.normal(scale=0.1, size=150)
+    chosen = algorithm.select_features(features, target, Scheme.AFS, 2, None, 1, fast=fast)
+    assert set(chosen) == {"x007", "x051"}
+
+
+def test_prefilter_keeps_the_most_correlated_in_column_order() -> None:
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=200)
+    features = pd.DataFrame(
+        {
+            "noise": rng.normal(size=200),
+            "strong": base + rng.normal(scale=0.1, size=200),
+            "constant": np.ones(200),
+            "negative": -base + rng.normal(scale=0.5, size=200),
+        }
+    )
+    target = pd.Series(np.exp(base))  # monotone: Spearman sees it whole
+    assert algorithm._most_correlated(features, target, 2) == ["strong", "negative"]
+    assert algorithm._most_correlated(features, target, 3) == ["noise", "strong", "negative"]
+
+
 def test_manual_scheme_keeps_the_given_order(frames) -> None:
     features, target = frames
     assert algorithm.select_features(features, target, Scheme.MANUAL, None, ["x3", "x1"], 1) == [

@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from common.sids import SIDS
+from models.twolvlImp.imputation import impute
+from models.twolvlImp.schemas import Method, PredictRequest
 
 
 def _predict(client: TestClient, request: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +83,113 @@ def test_every_option_predicts(
         assert len(importances) == request["number_predictor"]
 
 
+@pytest.fixture(scope="module")
+def history_request(
+    client: TestClient, demo_dataset_dir, manual_request: dict[str, Any]
+) -> dict[str, Any]:
+    """An AFS request for the first demo target of the year (sorted codes) with SIDS gaps both
+    inside a series (values in other years) and without any value: both stages answer."""
+    data = pd.read_csv(demo_dataset_dir / "indicatorData.csv")
+    year = str(manual_request["target_year"])
+    datasets = client.get("/twolvlImp/datasets", params={"target_year": year}).json()
+    for dataset in sorted(datasets):
+        query = {"target_year": year, "dataset": dataset}
+        for target in sorted(client.get("/twolvlImp/targets", params=query).json()):
+            rows = data[(data["Indicator Code"] == target) & data["Country Code"].isin(SIDS)]
+            values = rows.drop(columns=["Country Code", "Indicator Code"])
+            inside = (values[year].isna() & values.notna().any(axis=1)).sum()
+            never = len(SIDS) - values.notna().any(axis=1).sum()  # the demo has every SIDS
+            if inside >= 2 and never >= 1:
+                return {
+                    **manual_request, "dataset": dataset, "target": target, "scheme": "AFS",
+                    "number_predictor": 5, "manual_predictors": None,
+                }  # fmt: skip
+    raise AssertionError("the demo data has no target with both kinds of SIDS gap")
+
+
+@pytest.mark.parametrize("method", list(Method))
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"scheme": "MANUAL", "number_predictor": None},
+        {"scheme": "PCA", "number_predictor": 3},
+        {"model": "gbr", "interval": "bootstrap"},
+        {"model": "all", "interpolator": "SimpleImputer"},
+    ],
+    ids=["AFS", "MANUAL", "PCA", "gbr-bootstrap", "all-SimpleImputer"],
+)
+def test_every_method_predicts(
+    client: TestClient,
+    history_request: dict[str, Any],
+    demo_dataset_dir,
+    method: Method,
+    change: dict[str, Any],
+) -> None:
+    request = {**history_request, "method": method.value, **change}
+    if request["scheme"] == "MANUAL":
+        predictors = client.post(
+            "/twolvlImp/predictors",
+            json={
+                **{k: request[k] for k in ("target_year", "dataset", "target")},
+                "scheme": "MANUAL",
+            },
+        ).json()
+        request["manual_predictors"] = sorted(predictors)[:3]
+    body = _predict(client, request)
+    observed = _observed(demo_dataset_dir, request["target_year"], request["target"])
+    _check_invariants(body, observed, request["target_year"])
+    importances = body["indicatorJson"]["featureImportances"]["2015"]
+    assert sum(importances.values()) == pytest.approx(1.0)
+    predictors = set(importances) - {request["target"]}
+    if request["scheme"] != "MANUAL":
+        assert len(predictors) <= request["number_predictor"] + 3  # plus up to 3 companions
+    else:
+        assert set(request["manual_predictors"]) <= set(importances)
+
+
+def test_history_method_is_the_default(client: TestClient, history_request: dict[str, Any]) -> None:
+    explicit = _predict(client, {**history_request, "method": "history"})
+    assert _predict(client, history_request) == explicit
+    reference = _predict(client, {**history_request, "method": "cross_section"})
+    assert reference["indicatorJson"]["data"] != explicit["indicatorJson"]["data"]
+
+
+def test_history_method_credits_the_target_own_history(
+    client: TestClient, history_request: dict[str, Any]
+) -> None:
+    history = _predict(client, history_request)["indicatorJson"]
+    assert history["featureImportances"]["2015"].get(history_request["target"], 0) > 0
+    reference = _predict(client, {**history_request, "method": "cross_section"})["indicatorJson"]
+    assert history_request["target"] not in reference["featureImportances"]["2015"]
+    # The response keeps its shape: the same keys, the same SIDS estimated.
+    assert set(history) == set(reference)
+    assert set(history["lowerIntervals"]["2015"]) == set(reference["lowerIntervals"]["2015"])
+
+
+@pytest.mark.parametrize("method", list(Method))
+def test_each_method_is_deterministic(
+    client: TestClient, history_request: dict[str, Any], method: Method
+) -> None:
+    """Trained twice outside the result cache, the same request gives the same answer."""
+    store = client.app.state.datasets.store
+    request = PredictRequest(**{**history_request, "method": method.value})
+    first, second = impute(store, request), impute(store, request)
+    assert first.model_dump() == second.model_dump()
+
+
+def test_method_option_is_in_params_with_labels(client: TestClient) -> None:
+    form = next(f for f in client.get("/params").json() if f["model"] == "twolvlImp")
+    item = next(i for i in form["inputs"] if i["parameter"] == "method")
+    assert item["type"] == "enum"
+    assert item["values"] == Method.choices()
+    assert [value for value, _ in item["values"]] == ["history", "cross_section"]
+    assert all(label for _, label in item["values"])
+    assert item["label"] == "Method"
+    assert "default" in item["description"]
+    assert item.get("conditions") is None  # optional: the default applies
+
+
 def test_bootstrap_and_quantile_intervals_differ(
     client: TestClient, manual_request: dict[str, Any]
 ) -> None:
@@ -98,11 +207,14 @@ def test_same_request_gives_the_same_answer(
 
 def test_estimate_answers_seconds(client: TestClient, manual_request: dict[str, Any]) -> None:
     manual = client.post("/twolvlImp/estimate", json=manual_request).json()
-    automatic = client.post(
-        "/twolvlImp/estimate",
-        json={**manual_request, "scheme": "AFS", "number_predictor": 10, "estimators": 100},
+    automatic_request = {
+        **manual_request, "scheme": "AFS", "number_predictor": 10, "estimators": 100,
+    }  # fmt: skip
+    automatic = client.post("/twolvlImp/estimate", json=automatic_request).json()
+    reference = client.post(
+        "/twolvlImp/estimate", json={**automatic_request, "method": "cross_section"}
     ).json()
-    assert 0 < manual < automatic
+    assert 0 < manual < automatic < reference
 
 
 BAD_REQUESTS = [
@@ -110,6 +222,7 @@ BAD_REQUESTS = [
     ({"interpolator": "mean"}, "interpolator", ["KNNImputer", "IterativeImputer", "SimpleImputer"]),
     ({"model": "svm"}, "model", ["rfr", "gbr", "etr", "all"]),
     ({"interval": "conformal"}, "interval", ["bootstrap", "quantile"]),
+    ({"method": "yearly"}, "method", ["history", "cross_section"]),
     ({"estimators": 0}, "estimators", None),
     ({"estimators": 501}, "estimators", None),
     ({"target_year": 1850}, "target_year", "years"),

@@ -1,0 +1,491 @@
+"""Holdout accuracy of the two-level imputation model on the real dataset.
+
+Known SIDS values of the Gapminder Systema Globalis extract (../shared/data/gapminder-sids) are
+blanked, the service is asked for them through the normal request path (a TestClient over the app
+serving the blanked copy), and its answers are scored against the truth. Two kinds of gap, scored
+separately:
+
+- inner: one year inside a SIDS country's observed series (values before and after stay);
+- whole: a SIDS country's whole series of the indicator (every year blanked: never measured).
+
+Cases are (year, target) pairs the service offers (`/target_years`, `/datasets`, `/targets` on the
+original data); a fixed seed picks them (distinct targets) and, in each, the blanked countries.
+One predict request per case and method answers every blanked cell of the case (the response
+holds every SIDS gap of the target in the year).
+
+Metric: |estimate - truth| divided by the target's interquartile range across countries in that
+year (its standard deviation when the IQR is 0), on the original data. The table gives the
+median and mean of that normalized error, the share of true values inside the returned 90%
+interval (coverage), and the interval's mean width on the same scale. Baselines, from the blanked
+data, in the same run:
+
+- cross-country median: the year's median over every country with a value (interval: the 5% and
+  95% quantiles across countries);
+- own interpolation: the country's series linearly interpolated across years (inner gaps only:
+  there is nothing to interpolate from for a whole-series gap; no interval);
+- the year-by-year reference: the service with `method` = `cross_section`, the original method.
+
+Run from the repository root:
+
+    .venv/bin/python -m benchmarks.twolvlimp_accuracy [--dataset PATH] [--seed N] [--cells N]
+        [--cases N] [--json FILE]
+
+If the dataset folder is absent the script says so and exits with status 0.
+"""
+
+import argparse
+import csv
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from api_app import create_app
+from common.datasets import (
+    COUNTRY,
+    DATA_FILE,
+    DATASET_FILES,
+    INDICATOR,
+    IndicatorStore,
+    parse_dataset,
+    read_folder,
+)
+from common.settings import Settings
+from models.twolvlImp.options import predictors_for
+
+DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/gapminder-sids"
+DATASET_CREDIT = (
+    "Data: Gapminder Systema Globalis (free material from www.gapminder.org), CC BY 4.0."
+)
+
+DEFAULT_SEED = 2024
+DEFAULT_CASES = 8
+DEFAULT_CELLS = 80  # per gap kind, spread evenly over the cases
+# The issue's request: AFS with 10 predictors, 10 trees, the KNN imputer, a random forest.
+REQUEST: dict[str, Any] = {
+    "scheme": "AFS",
+    "number_predictor": 10,
+    "interpolator": "KNNImputer",
+    "model": "rfr",
+    "estimators": 10,
+    "interval": "quantile",
+}
+# Method rows answered by the service: (label, fields added to the request).
+SERVICE_METHODS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("service default", {}),
+    ("year-by-year reference", {"method": "cross_section"}),
+)
+CROSS_COUNTRY_MEDIAN = "cross-country median"
+OWN_INTERPOLATION = "own linear interpolation"
+GAP_KINDS = ("inner", "whole")
+GAP_KIND_TITLES = {
+    "inner": "single years inside an observed series",
+    "whole": "a country's whole series (never measured)",
+}
+TARGET_MAX_MISSING = 0.8  # the service's threshold: a blanked target must stay a target
+INTERVAL_QUANTILES = (0.05, 0.95)
+# The issue's goals for the service default.
+WHOLE_IMPROVEMENT = 0.2  # median error at least this much below the year-by-year reference
+COVERAGE_GOAL = (0.85, 0.95)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One blanked value: what it was and how it is scaled."""
+
+    kind: str
+    year: int
+    target: str
+    country: str
+    truth: float
+    scale: float
+
+
+@dataclass
+class Case:
+    """One (year, target) request and the cells it answers."""
+
+    year: int
+    dataset: str
+    target: str
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One method's estimate of one cell; `lower`/`upper` are None when it has no interval."""
+
+    estimate: float
+    lower: float | None = None
+    upper: float | None = None
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="dataset folder")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="picks cases and cells")
+    parser.add_argument(
+        "--cells", type=int, default=DEFAULT_CELLS, help="blanked cells per gap kind"
+    )
+    parser.add_argument(
+        "--cases", type=int, default=DEFAULT_CASES, help="(year, target) requests per method"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if args.cases < 1 or args.cells < args.cases:
+        parser.error("need --cases >= 1 and --cells >= --cases")
+    return args
+
+
+def checked(response: Any, what: str) -> Any:
+    """The JSON body of a 200 response; anything else stops the benchmark with the body."""
+    if response.status_code != 200:
+        raise SystemExit(f"{what} answered {response.status_code}: {response.text}")
+    return response.json()
+
+
+def offered_cases(client: TestClient) -> list[tuple[int, str, str]]:
+    """Every (year, dataset, target) the service offers, years with a year before and after."""
+    years = checked(client.get("/twolvlImp/target_years"), "target_years")
+    offered = []
+    for year in years[1:-1]:
+        datasets = checked(client.get("/twolvlImp/datasets", params={"target_year": year}), "ds")
+        for dataset in sorted(datasets):
+            query = {"target_year": year, "dataset": dataset}
+            targets = checked(client.get("/twolvlImp/targets", params=query), "targets")
+            offered += [(year, dataset, target) for target in sorted(targets)]
+    return offered
+
+
+def spread_scale(values: np.ndarray) -> float:
+    """The interquartile range of a year's values across countries; the std when it is 0."""
+    values = values[~np.isnan(values)]
+    q1, q3 = np.quantile(values, [0.25, 0.75])
+    scale = float(q3 - q1) if q3 > q1 else float(np.std(values))
+    return scale if scale > 0 else 1.0
+
+
+def pick_cases(
+    store: IndicatorStore,
+    offered: list[tuple[int, str, str]],
+    *,
+    seed: int,
+    case_count: int,
+    cells: int,
+    number_predictor: int,
+) -> list[Case]:
+    """Seeded: `case_count` cases of distinct targets, each with its share of cells of each kind.
+
+    A case qualifies when enough SIDS have the target that year, enough of them inside their
+    series, the target stays a target once blanked (missing for under 80% of countries) and it
+    has at least `number_predictor` candidate predictors.
+    """
+    rng = np.random.default_rng(seed)
+    per_case = [cells // case_count + (i < cells % case_count) for i in range(case_count)]
+    observed = ~np.isnan(store.values)
+    sids = store.sids_mask
+    chosen: list[Case] = []
+    used_targets: set[str] = set()
+    for position in rng.permutation(len(offered)):
+        if len(chosen) == case_count:
+            break
+        year, dataset, target = offered[position]
+        want = per_case[len(chosen)]
+        if target in used_targets:
+            continue
+        y, column = store.year_index(year), store.indicators.get_loc(target)
+        series = observed[:, :, column]  # year x country
+        has_value = series[y] & sids
+        inside = has_value & series[:y].any(axis=0) & series[y + 1 :].any(axis=0)
+        blanked_share = (len(store.countries) - series[y].sum() + 2 * want) / len(store.countries)
+        if (
+            inside.sum() < want
+            or has_value.sum() < 2 * want
+            or blanked_share >= TARGET_MAX_MISSING
+            or len(predictors_for(store, year, target)) < number_predictor
+        ):
+            continue
+        inner = rng.choice(np.flatnonzero(inside), size=want, replace=False)
+        rest = np.setdiff1d(np.flatnonzero(has_value), inner)
+        whole = rng.choice(rest, size=want, replace=False)
+        values = store.values[y, :, column]
+        scale = spread_scale(values)
+        case = Case(year, dataset, target)
+        for kind, rows in (("inner", inner), ("whole", whole)):
+            for row in sorted(rows):
+                country = str(store.countries[row])
+                case.cells.append(Cell(kind, year, target, country, float(values[row]), scale))
+        chosen.append(case)
+        used_targets.add(target)
+    if len(chosen) < case_count:
+        raise SystemExit(f"only {len(chosen)} cases qualify; ask for fewer --cases or --cells")
+    return sorted(chosen, key=lambda case: (case.year, case.target))
+
+
+def write_blanked(source: Path, destination: Path, cases: list[Case]) -> int:
+    """Copy the three files, emptying the chosen cells; every other byte is kept. Cells emptied."""
+    for name in DATASET_FILES:
+        if name != DATA_FILE:
+            shutil.copyfile(source / name, destination / name)
+    inner: dict[tuple[str, str], set[str]] = {}
+    whole: set[tuple[str, str]] = set()
+    for case in cases:
+        for cell in case.cells:
+            key = (cell.country, cell.target)
+            if cell.kind == "whole":
+                whole.add(key)
+            else:
+                inner.setdefault(key, set()).add(str(cell.year))
+    emptied = 0
+    with (
+        (source / DATA_FILE).open(newline="") as reader_file,
+        (destination / DATA_FILE).open("w", newline="") as writer_file,
+    ):
+        reader, writer = csv.reader(reader_file), csv.writer(writer_file, lineterminator="\n")
+        header = next(reader)
+        writer.writerow(header)
+        country, indicator = header.index(COUNTRY), header.index(INDICATOR)
+        years = {name: i for i, name in enumerate(header) if name.strip().isdigit()}
+        for row in reader:
+            key = (row[country], row[indicator])
+            columns = years.values() if key in whole else [years[y] for y in inner.get(key, ())]
+            for i in columns:
+                emptied += row[i] != ""
+                row[i] = ""
+            writer.writerow(row)
+    return emptied
+
+
+def interpolate_own(store: IndicatorStore, cell: Cell) -> Answer | None:
+    """The country's series linearly interpolated at the year; None without values both sides."""
+    series = store.values[
+        :, store.countries.get_loc(cell.country), store.indicators.get_loc(cell.target)
+    ]
+    years = np.array(store.years)
+    known = ~np.isnan(series)
+    if not (known & (years < cell.year)).any() or not (known & (years > cell.year)).any():
+        return None
+    return Answer(float(np.interp(cell.year, years[known], series[known])))
+
+
+def cross_country_median(store: IndicatorStore, cell: Cell) -> Answer:
+    values = store.values[store.year_index(cell.year), :, store.indicators.get_loc(cell.target)]
+    values = values[~np.isnan(values)]
+    low, high = np.quantile(values, INTERVAL_QUANTILES)
+    return Answer(float(np.median(values)), float(low), float(high))
+
+
+def ask_service(
+    client: TestClient, case: Case, extra: dict[str, Any]
+) -> tuple[dict[str, Answer], float]:
+    """The service's answers for the case's cells (by country) and the request's seconds."""
+    body = {
+        **REQUEST,
+        "target_year": case.year,
+        "dataset": case.dataset,
+        "target": case.target,
+        **extra,
+    }
+    start = time.perf_counter()
+    response = client.post("/twolvlImp/predict", json=body)
+    seconds = time.perf_counter() - start
+    result = checked(response, f"predict {case.year} {case.target} {extra}")["indicatorJson"]
+    key = str(case.year)
+    data, lower, upper = (result[k][key] for k in ("data", "lowerIntervals", "upperIntervals"))
+    answers = {}
+    for cell in case.cells:
+        if cell.country not in lower:
+            raise SystemExit(f"{cell.country} {case.target} {case.year} was not estimated")
+        answers[cell.country] = Answer(data[cell.country], lower[cell.country], upper[cell.country])
+    return answers, seconds
+
+
+def score(cells: list[Cell], answers: list[Answer | None]) -> dict[str, Any]:
+    """Normalized error (median, mean), 90% interval coverage and mean width of one method."""
+    pairs = [(cell, answer) for cell, answer in zip(cells, answers) if answer is not None]
+    if not pairs:
+        return {"cells": 0}
+    errors = [abs(answer.estimate - cell.truth) / cell.scale for cell, answer in pairs]
+    figures: dict[str, Any] = {
+        "cells": len(pairs),
+        "median_error": statistics.median(errors),
+        "mean_error": statistics.fmean(errors),
+    }
+    with_interval = [(cell, a) for cell, a in pairs if a.lower is not None and a.upper is not None]
+    if with_interval:
+        inside = [a.lower <= cell.truth <= a.upper for cell, a in with_interval]
+        widths = [(a.upper - a.lower) / cell.scale for cell, a in with_interval]
+        figures["coverage"] = statistics.fmean(inside)
+        figures["mean_width"] = statistics.fmean(widths)
+    return figures
+
+
+def run(
+    dataset: Path,
+    seed: int,
+    case_count: int,
+    cells: int,
+    ask: Callable[
+        [TestClient, Case, dict[str, Any]], tuple[dict[str, Answer], float]
+    ] = ask_service,
+) -> dict[str, Any]:
+    """Pick, blank, ask, score: every figure as one JSON-serialisable dict."""
+    original_settings = Settings(
+        dataset_path=dataset, demo_data_fallback=False, log_level="WARNING"
+    )
+    store = parse_dataset(read_folder(dataset))
+    with TestClient(create_app(original_settings)) as client:
+        offered = offered_cases(client)
+    cases = pick_cases(
+        store,
+        offered,
+        seed=seed,
+        case_count=case_count,
+        cells=cells,
+        number_predictor=REQUEST["number_predictor"],
+    )
+    answers: dict[str, dict[Cell, Answer | None]] = {}
+    seconds: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="twolvlimp-holdout-") as folder:
+        emptied = write_blanked(dataset, Path(folder), cases)
+        settings = Settings(
+            dataset_path=Path(folder), demo_data_fallback=False, log_level="WARNING"
+        )
+        with TestClient(create_app(settings)) as client:
+            blanked = client.app.state.datasets.store
+            for label, extra in SERVICE_METHODS:
+                answers[label], seconds[label] = {}, []
+                for case in cases:
+                    by_country, took = ask(client, case, extra)
+                    seconds[label].append(took)
+                    answers[label].update({c: by_country[c.country] for c in case.cells})
+        all_cells = [cell for case in cases for cell in case.cells]
+        answers[CROSS_COUNTRY_MEDIAN] = {c: cross_country_median(blanked, c) for c in all_cells}
+        answers[OWN_INTERPOLATION] = {c: interpolate_own(blanked, c) for c in all_cells}
+        blanked_version = blanked.version
+    scores = {
+        kind: {
+            method: score(
+                [c for c in all_cells if c.kind == kind],
+                [by_cell[c] for c in all_cells if c.kind == kind],
+            )
+            for method, by_cell in answers.items()
+        }
+        for kind in GAP_KINDS
+    }
+    return {
+        "dataset": str(dataset),
+        "dataset_version": store.version,
+        "blanked_dataset_version": blanked_version,
+        "seed": seed,
+        "request": REQUEST,
+        "cases": [
+            {"year": c.year, "dataset": c.dataset, "target": c.target, "cells": len(c.cells)}
+            for c in cases
+        ],
+        "cells_emptied": emptied,
+        "cells": [asdict(cell) for cell in all_cells],
+        "request_seconds": {
+            label: {"median": statistics.median(values), "seconds": values}
+            for label, values in seconds.items()
+        },
+        "scores": scores,
+    }
+
+
+def _figure(value: float | None, pattern: str) -> str:
+    return "n/a" if value is None else pattern.format(value)
+
+
+def goals(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(goal, measured, met) for the accuracy goals of the issue."""
+    inner, whole = figures["scores"]["inner"], figures["scores"]["whole"]
+    default, reference = SERVICE_METHODS[0][0], SERVICE_METHODS[1][0]
+    own = inner[OWN_INTERPOLATION]["median_error"]
+    rows = [
+        (
+            "inner: median error <= own interpolation",
+            f"{inner[default]['median_error']:.4f} vs {own:.4f}",
+            inner[default]["median_error"] <= own,
+        ),
+        (
+            "whole: median error >= 20% below the reference",
+            f"{1 - whole[default]['median_error'] / whole[reference]['median_error']:.0%} below",
+            whole[default]["median_error"]
+            <= (1 - WHOLE_IMPROVEMENT) * whole[reference]["median_error"],
+        ),
+    ]
+    for kind in GAP_KINDS:
+        coverage = figures["scores"][kind][default]["coverage"]
+        rows.append(
+            (
+                f"{kind}: 90% interval coverage in {COVERAGE_GOAL[0]:.0%}-{COVERAGE_GOAL[1]:.0%}",
+                f"{coverage:.0%}",
+                COVERAGE_GOAL[0] <= coverage <= COVERAGE_GOAL[1],
+            )
+        )
+    return rows
+
+
+def report(figures: dict[str, Any]) -> None:
+    print(f"dataset      {figures['dataset']}  version {figures['dataset_version']}")
+    print(f"blanked copy version {figures['blanked_dataset_version']}, seed {figures['seed']}")
+    print(f"request      {json.dumps(figures['request'])}")
+    print(
+        f"cases        {len(figures['cases'])} (year, target), {figures['cells_emptied']} "
+        "values emptied in the copy:"
+    )
+    for case in figures["cases"]:
+        print(f"             {case['year']} {case['target']} ({case['cells']} cells)")
+    for label, timing in figures["request_seconds"].items():
+        print(f"{label}: median request {timing['median']:.2f} s over {len(timing['seconds'])}")
+    for kind in GAP_KINDS:
+        rows = figures["scores"][kind]
+        cells = max(row.get("cells", 0) for row in rows.values())
+        print(f"\n{kind} gaps: {GAP_KIND_TITLES[kind]} ({cells} cells)")
+        print("error = |estimate - truth| / IQR across countries that year; width on that scale")
+        print(
+            f"{'method':<26}{'cells':>6}{'median err':>12}{'mean err':>10}{'90% cov':>9}"
+            f"{'width':>8}"
+        )
+        for method, row in rows.items():
+            print(
+                f"{method:<26}{row.get('cells', 0):>6}"
+                f"{_figure(row.get('median_error'), '{:.4f}'):>12}"
+                f"{_figure(row.get('mean_error'), '{:.4f}'):>10}"
+                f"{_figure(row.get('coverage'), '{:.0%}'):>9}"
+                f"{_figure(row.get('mean_width'), '{:.2f}'):>8}"
+            )
+
+
+def main() -> None:
+    args = parse_args()
+    print(DATASET_CREDIT)
+    if not (args.dataset / DATA_FILE).is_file():
+        print(f"Dataset not found at {args.dataset} (no {DATA_FILE}): nothing to benchmark.")
+        print("Put the Gapminder SIDS extract there, or pass --dataset PATH.")
+        return
+    start = time.perf_counter()
+    figures = run(args.dataset, args.seed, args.cases, args.cells)
+    figures["run_seconds"] = time.perf_counter() - start
+    figures["goals"] = {goal: met for goal, _, met in goals(figures)}
+    report(figures)
+    print()
+    for goal, measured, met in goals(figures):
+        print(f"{goal:<50}{measured:>22}  {'PASS' if met else 'FAIL'}")
+    print(f"\nbenchmark run took {figures['run_seconds']:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,478 @@
+"""The history method: the cross-country model of the year, corrected by each country's history.
+
+Stage A (cross-section) regresses the target on the chosen predictors of the year, as the
+year-by-year method does, and its cross-validated predictions are kept. Stage B (history) starts
+from the country's own series: the straight line between its nearest values before and after the
+year (or the nearest value when only one side has one), and learns the correction to that line
+from the gap's length, the local trends, how the predictors moved over the same years and the
+cross-section's estimate. It is trained on the countries that have the target in the year, each
+shown with the same years hidden as a country being filled (`history.find_anchors`), and
+cross-validated by country.
+
+A SIDS with values of the target in other years gets the stage B estimate, one without gets the
+stage A one. Intervals are split-conformal on the cross-validated residuals of the same stage
+(and, for stage B, of the same gap pattern), weighted like the training (SIDS and other countries
+weigh the same); see `calibration`. Targets with a skewed distribution are modelled on an asinh
+scale (`calibration.TargetScale`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import RegressorMixin, clone
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+
+from models.twolvlImp import algorithm, calibration, history
+from models.twolvlImp.algorithm import INTERVAL_ALPHA, SEED, Estimate
+from models.twolvlImp.schemas import Interval, Model
+
+# The cross-section search (a smaller grid than the year-by-year method's: the benchmark shows no
+# loss).
+CROSS_SECTION_GRID: dict[Model, list[dict[str, int]]] = {
+    Model.rfr: [{"min_samples_leaf": 1}, {"min_samples_leaf": 3}],
+    Model.etr: [{"min_samples_leaf": 1}, {"min_samples_leaf": 3}],
+    Model.gbr: [{"max_depth": 3}, {"max_depth": 5}],
+}
+HISTORY_MIN_LEAF = 5  # the history correction averages at least this many training rows
+BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # how much of the learnt correction is applied
+MIN_CALIBRATION_ROWS = 20  # fewer training rows for a gap pattern: fall back to the cross-section
+DIFFICULTY_FLOOR = 0.02  # in units of the target's spread: a perfectly straight series still errs
+CROSS_SECTION = "cross-section estimate against the baseline"
+ROUGHNESS = "roughness of the series"
+GUIDED_BY = "guided by "
+CHANGE_OF = "change of "
+
+
+@dataclass(frozen=True)
+class HistoryProblem:
+    """One target and year, every country as a row."""
+
+    countries: pd.Index
+    sids_mask: np.ndarray
+    year: int  # position of the target year in the series
+    target_series: np.ndarray  # countries x years, the target's raw values (NaN: missing)
+    predictors: pd.DataFrame  # countries x chosen predictors in the year, gaps filled
+    predictor_series: np.ndarray  # countries x years x chosen predictors, raw values
+    target: str  # the target's code: the history features' importance is reported under it
+    companions: list[str]  # indicators that move with the target over time (`history.guided`)
+    companion_series: np.ndarray  # countries x years x companions, raw values
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """A cross-validated model: the one fitted on every row, then the cross-validation models.
+
+    Estimates average all of them: the cross-validation models are trained anyway, and averaging
+    them steadies a small forest's answer."""
+
+    members: list[RegressorMixin]
+    model: Model
+    out_of_fold: np.ndarray  # cross-validated predictions of the training rows
+    spread: np.ndarray  # and the spread of the trees' predictions behind them
+    mse: float
+
+    @property
+    def regressor(self) -> RegressorMixin:
+        return self.members[0]
+
+
+def estimate(
+    problem: HistoryProblem, *, model: Model, estimators: int, interval: Interval, n_jobs: int
+) -> Estimate:
+    """Estimates with 90% intervals for the SIDS lacking the target in the year."""
+    scale = calibration.TargetScale.fit(problem.target_series)
+    series = scale.forward(problem.target_series)
+    observed = np.isfinite(series)
+    train = observed[:, problem.year]
+    to_fill = problem.sids_mask & ~train
+    weights = algorithm.sample_weights(problem.countries[train], problem.sids_mask[train])
+    folds = _country_folds(int(train.sum()))
+    z = series[train, problem.year]
+    features = problem.predictors.to_numpy()
+    cross = _search(features[train], z, weights, folds, model, estimators, n_jobs)
+    cross_filled, cross_spread = _predict(cross.members, features[to_fill])
+
+    z_filled = cross_filled.copy()
+    difficulty, filled_difficulty = _spread_difficulty(cross.spread, cross_spread, interval)
+    half_width = filled_difficulty * calibration.conformal_multiplier(
+        z - cross.out_of_fold, difficulty, weights, INTERVAL_ALPHA
+    )
+    mse_original = np.full(len(z_filled), _mse_original(scale, z, cross.out_of_fold, weights))
+    importances = pd.Series(_importances(cross.regressor), index=problem.predictors.columns)
+
+    corrected = _history_stage(
+        problem, series, train, to_fill, cross, cross_filled, weights, folds,
+        estimators=estimators, interval=interval, n_jobs=n_jobs, scale=scale,
+    )  # fmt: skip
+    if corrected is not None:
+        rows, z_rows, half_rows, mse_rows, history_importances = corrected
+        z_filled[rows] = z_rows
+        half_width[rows] = half_rows
+        mse_original[rows] = mse_rows
+        share = len(rows) / max(len(z_filled), 1)
+        importances = (importances * (1 - share)).add(history_importances * share, fill_value=0)
+    index = problem.countries[to_fill]
+    # Nothing beyond the values the indicator has ever taken: a volatile series or a skewed
+    # scale would otherwise stretch an interval to absurd values (or below 0 for a count).
+    low, high = np.nanmin(problem.target_series), np.nanmax(problem.target_series)
+    prediction = np.clip(scale.inverse(z_filled), low, high)
+    lower = np.clip(scale.inverse(z_filled - half_width), low, prediction)
+    upper = np.clip(scale.inverse(z_filled + half_width), prediction, high)
+    rmse = (
+        float(np.sqrt(mse_original.mean()))
+        if len(mse_original)
+        else float(np.sqrt(_mse_original(scale, z, cross.out_of_fold, weights)))
+    )
+    return Estimate(
+        prediction=pd.Series(prediction, index=index),
+        lower=pd.Series(lower, index=index),
+        upper=pd.Series(upper, index=index),
+        rmse=rmse,
+        feature_importances=importances / importances.sum() if importances.sum() else importances,
+        model_name=cross.model.value,
+    )
+
+
+def _spread_difficulty(
+    spread: np.ndarray, filled_spread: np.ndarray, interval: Interval
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stage A's difficulty of the training rows and of the rows to fill: for `quantile`, the
+    trees' spread plus its median (rows the trees agree on still err); 1 for `bootstrap`."""
+    floor = float(np.median(spread)) if len(spread) else 0.0
+    if interval != Interval.quantile or floor <= 0:
+        return np.ones_like(spread), np.ones_like(filled_spread)
+    return spread + floor, filled_spread + floor
+
+
+def _country_folds(count: int) -> np.ndarray:
+    """A seeded fold number for each of `count` countries."""
+    folds = min(algorithm.CV_FOLDS, count)
+    order = np.random.default_rng(SEED).permutation(count)
+    assigned = np.empty(count, dtype=int)
+    assigned[order] = np.arange(count) % folds
+    return assigned
+
+
+def _cross_validate(
+    regressor: RegressorMixin,
+    features: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray,
+    folds: np.ndarray,
+    n_jobs: int,
+) -> tuple[np.ndarray, np.ndarray, list[RegressorMixin]]:
+    """Out-of-fold predictions, their spreads (`_predict`) and the fold models (folds fitted in
+    parallel with n_jobs)."""
+
+    def fold(number: int) -> tuple[np.ndarray, RegressorMixin]:
+        held_out = folds == number
+        fitted = clone(regressor).fit(
+            features[~held_out], target[~held_out], sample_weight=weights[~held_out]
+        )
+        return held_out, fitted
+
+    predicted, spread = np.empty(len(target)), np.empty(len(target))
+    members = []
+    for held_out, fitted in Parallel(n_jobs=n_jobs)(
+        delayed(fold)(number) for number in np.unique(folds)
+    ):
+        predicted[held_out], spread[held_out] = _predict([fitted], features[held_out])
+        members.append(fitted)
+    return predicted, spread, members
+
+
+def _predict(members: list[RegressorMixin], features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean prediction of the members' trees (forests) or of the members (boosting), and the
+    standard deviation around it."""
+    if not len(features):
+        return np.empty(0), np.empty(0)
+    per_model = [
+        [tree.predict(features) for tree in member.estimators_]
+        if isinstance(member, RandomForestRegressor | ExtraTreesRegressor)
+        else [member.predict(features)]
+        for member in members
+    ]
+    stacked = np.stack([prediction for model in per_model for prediction in model])
+    return stacked.mean(axis=0), stacked.std(axis=0)
+
+
+def _search(
+    features: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray,
+    folds: np.ndarray,
+    model: Model,
+    estimators: int,
+    n_jobs: int,
+) -> _Fit:
+    """The candidate (model, parameters) with the lowest weighted cross-validated MSE, refitted
+    on every row; its cross-validation models stay members of the ensemble."""
+    best: _Fit | None = None
+    for candidate in algorithm.candidates(model):
+        for params in CROSS_SECTION_GRID[candidate]:
+            regressor = algorithm.make_regressor(candidate, estimators, **params)
+            predicted, spread, members = _cross_validate(
+                regressor, features, target, weights, folds, n_jobs
+            )
+            mse = float(np.average((target - predicted) ** 2, weights=weights))
+            if best is None or mse < best.mse:
+                best = _Fit([regressor, *members], candidate, predicted, spread, mse)
+    assert best is not None
+    best.regressor.fit(features, target, sample_weight=weights)
+    return best
+
+
+def _mse_original(
+    scale: calibration.TargetScale, z: np.ndarray, predicted: np.ndarray, weights: np.ndarray
+) -> float:
+    errors = scale.inverse(z) - scale.inverse(predicted)
+    return float(np.average(errors**2, weights=weights))
+
+
+def _importances(regressor: RegressorMixin) -> np.ndarray:
+    return np.asarray(regressor.feature_importances_, dtype=float)
+
+
+def _spread(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return 1.0
+    q1, q3 = np.quantile(values, [0.25, 0.75])
+    spread = float(q3 - q1) if q3 > q1 else float(np.std(values))
+    return spread if spread > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class _Scales:
+    """What history rows are measured against: the target's spread and median across the
+    training countries in the year, each predictor's spread, and the roughness assumed for a
+    series too short to show its own."""
+
+    spread: float
+    centre: float
+    predictor_spread: np.ndarray
+    roughness: float
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Rows of stage B: their features, the baseline they correct and their difficulty."""
+
+    features: np.ndarray
+    base: np.ndarray
+    difficulty: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Block:
+    """The training countries shown with one gap pattern hidden (the rows with any history)."""
+
+    pattern: tuple[int, int]
+    rows: np.ndarray  # positions among the training countries
+    data: _Rows
+
+
+def _history_stage(
+    problem: HistoryProblem,
+    series: np.ndarray,
+    train: np.ndarray,
+    to_fill: np.ndarray,
+    cross: _Fit,
+    cross_filled: np.ndarray,
+    weights: np.ndarray,
+    folds: np.ndarray,
+    *,
+    estimators: int,
+    interval: Interval,
+    n_jobs: int,
+    scale: calibration.TargetScale,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series] | None:
+    """Stage B for the rows to fill that have history: (their positions among the rows to fill,
+    estimates and half-widths on the model scale, expected squared errors on the original scale,
+    importances by indicator); None when no row to fill has usable history."""
+    year, observed = problem.year, np.isfinite(series)
+    ones = np.ones(int(to_fill.sum()), dtype=int)
+    fill_anchors = history.find_anchors(observed[to_fill], year, ones, ones)
+    fill_patterns = np.stack(fill_anchors.hidden_window(), axis=1)
+    patterns = sorted({tuple(p) for p in fill_patterns[fill_anchors.has_history].tolist()})
+    scales = _scales(problem, series, train)
+    blocks = [
+        block
+        for pattern in patterns
+        if (block := _training_block(problem, series, train, cross, scales, pattern)) is not None
+    ]
+    if not blocks:
+        return None
+    rows = np.concatenate([block.rows for block in blocks])
+    base = np.concatenate([block.data.base for block in blocks])
+    features = np.vstack([block.data.features for block in blocks])
+    truth = series[train, year][rows]
+    residual = (truth - base) / scales.spread
+    row_weights = weights[rows] / len(blocks)
+    correction_model = algorithm.make_regressor(
+        cross.model, estimators, min_samples_leaf=HISTORY_MIN_LEAF
+    )
+    correction, _, correction_members = _cross_validate(
+        correction_model, features, residual, row_weights, folds[rows], n_jobs
+    )
+    # Apply as much of the learnt correction as helps the cross-validated median error.
+    blend = min(
+        BLEND_WEIGHTS,
+        key=lambda w: calibration.weighted_quantile(
+            np.abs(residual - w * correction), row_weights, 0.5
+        ),
+    )
+    if blend > 0:
+        correction_model.fit(features, residual, sample_weight=row_weights)
+    fitted = base + blend * correction * scales.spread
+    original_errors = scale.inverse(truth) - scale.inverse(fitted)
+
+    fill = _history_rows(
+        series[to_fill], observed[to_fill], fill_anchors, ones, ones, cross_filled,
+        problem.predictor_series[to_fill], problem.predictors.to_numpy()[to_fill],
+        problem.companion_series[to_fill], scales,
+    )  # fmt: skip
+    positions, estimates, halves, mses = [], [], [], []
+    start = 0
+    for block in blocks:
+        part = slice(start, start + len(block.rows))
+        start += len(block.rows)
+        members = np.flatnonzero(
+            fill_anchors.has_history & (fill_patterns == block.pattern).all(axis=1)
+        )
+        scaled = interval == Interval.quantile
+        multiplier = calibration.conformal_multiplier(
+            truth[part] - fitted[part],
+            block.data.difficulty if scaled else np.ones(len(block.rows)),
+            row_weights[part],
+            INTERVAL_ALPHA,
+        )
+        correction_here = (
+            _predict([correction_model, *correction_members], fill.features[members])[0]
+            if blend > 0
+            else 0.0
+        )
+        positions.append(members)
+        estimates.append(fill.base[members] + blend * correction_here * scales.spread)
+        halves.append(multiplier * (fill.difficulty[members] if scaled else np.ones(len(members))))
+        mse = np.average(original_errors[part] ** 2, weights=row_weights[part])
+        mses.append(np.full(len(members), mse))
+    importances = _history_importances(
+        correction_model if blend > 0 else None, _history_columns(problem), problem, cross
+    )
+    return (
+        np.concatenate(positions),
+        np.concatenate(estimates),
+        np.concatenate(halves),
+        np.concatenate(mses),
+        importances,
+    )
+
+
+def _scales(problem: HistoryProblem, series: np.ndarray, train: np.ndarray) -> _Scales:
+    values = series[train, problem.year]
+    visible = np.isfinite(series[train])
+    visible[:, problem.year] = False
+    roughness = history.roughness(series[train], visible)
+    spread = _spread(values)
+    return _Scales(
+        spread=spread,
+        centre=float(np.median(values)),
+        predictor_spread=np.array([_spread(c) for c in problem.predictors.to_numpy()[train].T]),
+        roughness=float(np.nanmedian(roughness)) / spread if np.isfinite(roughness).any() else 0.0,
+    )
+
+
+def _training_block(
+    problem: HistoryProblem,
+    series: np.ndarray,
+    train: np.ndarray,
+    cross: _Fit,
+    scales: _Scales,
+    pattern: tuple[int, int],
+) -> _Block | None:
+    """The training countries with the pattern's years hidden; None if too few have history."""
+    count = int(train.sum())
+    before, after = np.full(count, pattern[0]), np.full(count, pattern[1])
+    observed = np.isfinite(series[train])
+    anchors = history.find_anchors(observed, problem.year, before, after)
+    rows = np.flatnonzero(anchors.has_history)
+    if len(rows) < MIN_CALIBRATION_ROWS:
+        return None
+    data = _history_rows(
+        series[train], observed, anchors, before, after, cross.out_of_fold,
+        problem.predictor_series[train], problem.predictors.to_numpy()[train],
+        problem.companion_series[train], scales,
+    )  # fmt: skip
+    return _Block(pattern, rows, _Rows(data.features[rows], data.base[rows], data.difficulty[rows]))
+
+
+def _history_columns(problem: HistoryProblem) -> list[str]:
+    return [
+        *history.HISTORY_FEATURES,
+        ROUGHNESS,
+        CROSS_SECTION,
+        *[f"{GUIDED_BY}{code}" for code in problem.companions],
+        *[f"{CHANGE_OF}{code}" for code in problem.predictors.columns],
+    ]
+
+
+def _history_rows(
+    series: np.ndarray,
+    observed: np.ndarray,
+    anchors: history.Anchors,
+    hide_before: np.ndarray,
+    hide_after: np.ndarray,
+    cross_estimate: np.ndarray,
+    predictor_series: np.ndarray,
+    predictors: np.ndarray,
+    companion_series: np.ndarray,
+    scales: _Scales,
+) -> _Rows:
+    """Features, baseline and difficulty of rows seen through their anchors (`_history_columns`
+    names the features). The difficulty grows with the series' roughness (in target spreads,
+    floored) and with the square root of the distance to the nearest value."""
+    spread = scales.spread
+    base = history.baseline(series, anchors)
+    own = history.features(series, anchors, base, spread, scales.centre).to_numpy()
+    stacked = np.nan_to_num((cross_estimate - base) / spread)[:, None]
+    guided = np.nan_to_num(
+        (history.guided(series, companion_series, anchors) - base[:, None]) / spread
+    )
+    moved = history.changes(predictor_series, predictors, anchors, scales.predictor_spread)
+    visible = history.visible_mask(observed, anchors.year, hide_before, hide_after)
+    rough = history.roughness(series, visible) / spread
+    rough = np.where(np.isfinite(rough), rough, scales.roughness)
+    nearest = np.minimum(
+        np.where(anchors.previous >= 0, anchors.year - anchors.previous, history.FAR),
+        np.where(anchors.following >= 0, anchors.following - anchors.year, history.FAR),
+    )
+    return _Rows(
+        features=np.hstack([own, rough[:, None], stacked, guided, moved]),
+        base=base,
+        difficulty=(rough + DIFFICULTY_FLOOR) * np.sqrt(np.minimum(nearest, history.MAX_GAP)),
+    )
+
+
+def _history_importances(
+    model: RegressorMixin | None, columns: list[str], problem: HistoryProblem, cross: _Fit
+) -> pd.Series:
+    """Stage B's importances by indicator: history features count for the target itself, the
+    cross-section estimate is shared out like stage A's importances, a guided estimate counts for
+    its companion and a change for its predictor."""
+    predictors = list(problem.predictors.columns)
+    result = pd.Series(0.0, index=list(dict.fromkeys([*predictors, *problem.companions])))
+    result[problem.target] = 0.0 if model is not None else 1.0
+    if model is None:
+        return result
+    raw = pd.Series(_importances(model), index=columns)
+    result[problem.target] += raw[[*history.HISTORY_FEATURES, ROUGHNESS]].sum()
+    cross_share = _importances(cross.regressor)
+    if cross_share.sum() > 0:
+        result[predictors] += raw[CROSS_SECTION] * cross_share / cross_share.sum()
+    for code in problem.companions:
+        result[code] += raw[f"{GUIDED_BY}{code}"]
+    result[predictors] += raw[[f"{CHANGE_OF}{code}" for code in predictors]].to_numpy()
+    return result
