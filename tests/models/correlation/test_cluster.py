@@ -6,20 +6,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from common.demo_data import DEMO_YEARS
+from tests.helpers import assert_invalid
 
 REQUEST = {"dataset": "demo_wdi", "category": "Economy", "year": 2015, "k": 3}
 
 
 def _cluster(client: TestClient, **change: Any):
     return client.post("/correlation/cluster", json={**REQUEST, **change})
-
-
-def _assert_invalid(response, field: str) -> dict:
-    assert response.status_code == 422, response.text
-    body = response.json()
-    assert body["code"] == "invalid_parameter"
-    assert body["field"] == field
-    return body
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +53,20 @@ def test_one_cluster_puts_everyone_together(client: TestClient) -> None:
 
 @pytest.mark.parametrize("k", [0, -2])
 def test_k_below_one_is_rejected(client: TestClient, k: int) -> None:
-    _assert_invalid(_cluster(client, k=k), "k")
+    assert_invalid(_cluster(client, k=k), "k")
 
 
 def test_unknown_dataset_is_rejected(client: TestClient) -> None:
-    assert "demo_gho" in _assert_invalid(_cluster(client, dataset="x"), "dataset")["allowed"]
+    assert "demo_gho" in assert_invalid(_cluster(client, dataset="x"), "dataset")["allowed"]
 
 
 def test_unknown_category_is_rejected(client: TestClient) -> None:
-    body = _assert_invalid(_cluster(client, dataset="demo_gho", category="Economy"), "category")
+    body = assert_invalid(_cluster(client, dataset="demo_gho", category="Economy"), "category")
     assert body["allowed"] == ["Health"]
 
 
 def test_year_outside_the_data_is_rejected(client: TestClient) -> None:
-    assert _assert_invalid(_cluster(client, year=2030), "year")["allowed"] == list(DEMO_YEARS)
+    assert assert_invalid(_cluster(client, year=2030), "year")["allowed"] == list(DEMO_YEARS)
 
 
 def test_params_describes_the_cluster_form(client: TestClient) -> None:

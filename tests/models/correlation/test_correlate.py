@@ -7,20 +7,13 @@ from fastapi.testclient import TestClient
 
 from common.demo_data import DEMO_YEARS
 from common.sids import SIDS
+from tests.helpers import assert_invalid
 
 REQUEST = {"dataset": "demo_wdi", "category": "Economy", "country": "FJI", "year": 2015}
 
 
 def _correlate(client: TestClient, **change: Any):
     return client.post("/correlation/correlate", json={**REQUEST, **change})
-
-
-def _assert_invalid(response, field: str) -> dict:
-    assert response.status_code == 422, response.text
-    body = response.json()
-    assert body["code"] == "invalid_parameter"
-    assert body["field"] == field
-    return body
 
 
 @pytest.fixture(scope="module")
@@ -54,23 +47,23 @@ def test_year_as_a_string_is_accepted(client: TestClient, answer: dict[str, Any]
 
 
 def test_unknown_dataset_is_rejected(client: TestClient) -> None:
-    body = _assert_invalid(_correlate(client, dataset="nope"), "dataset")
+    body = assert_invalid(_correlate(client, dataset="nope"), "dataset")
     assert "demo_wdi" in body["allowed"]
 
 
 def test_unknown_category_is_rejected(client: TestClient) -> None:
-    body = _assert_invalid(_correlate(client, category="Health"), "category")
+    body = assert_invalid(_correlate(client, category="Health"), "category")
     assert "Economy" in body["allowed"]
 
 
 def test_year_outside_the_data_is_rejected(client: TestClient) -> None:
-    body = _assert_invalid(_correlate(client, year=1999), "year")
+    body = assert_invalid(_correlate(client, year=1999), "year")
     assert body["allowed"] == list(DEMO_YEARS)
 
 
 @pytest.mark.parametrize("country", ["XXX", "FRA"])  # unknown; in the data but not a SIDS
 def test_unknown_or_non_sids_country_is_rejected(client: TestClient, country: str) -> None:
-    body = _assert_invalid(_correlate(client, country=country), "country")
+    body = assert_invalid(_correlate(client, country=country), "country")
     assert "FJI" in body["allowed"] and country not in body["allowed"]
 
 
@@ -80,12 +73,12 @@ def test_sids_without_data_is_rejected(client: TestClient) -> None:
     without = sorted(SIDS - set(with_data))
     assert without, "the demo Education indicators miss some SIDS"
     response = client.post("/correlation/correlate", json={**request, "country": without[0]})
-    assert _assert_invalid(response, "country")["allowed"] == with_data
+    assert assert_invalid(response, "country")["allowed"] == with_data
 
 
 def test_category_with_too_few_indicators_is_rejected(client: TestClient) -> None:
     response = _correlate(client, dataset="demo_fao", category="Economy")  # two indicators
-    body = _assert_invalid(response, "category")
+    body = assert_invalid(response, "category")
     assert "fewer than 3 indicators" in body["detail"]
     assert "Environment" in body["allowed"] and "Economy" not in body["allowed"]
 
@@ -93,4 +86,4 @@ def test_category_with_too_few_indicators_is_rejected(client: TestClient) -> Non
 @pytest.mark.parametrize("missing", ["dataset", "category", "country", "year"])
 def test_missing_field_is_named(client: TestClient, missing: str) -> None:
     request = {key: value for key, value in REQUEST.items() if key != missing}
-    _assert_invalid(client.post("/correlation/correlate", json=request), missing)
+    assert_invalid(client.post("/correlation/correlate", json=request), missing)

@@ -4,17 +4,10 @@ from fastapi.testclient import TestClient
 
 from common.demo_data import DEMO_YEARS
 from common.sids import SIDS
+from tests.helpers import assert_invalid
 
 DATASET = "demo_wdi"
 YEAR = 2015
-
-
-def _assert_invalid(response, field: str) -> dict:
-    assert response.status_code == 422, response.text
-    body = response.json()
-    assert body["code"] == "invalid_parameter"
-    assert body["field"] == field
-    return body
 
 
 def test_datasets_are_those_with_sids_data(client: TestClient) -> None:
@@ -49,21 +42,21 @@ def test_year_given_as_a_string_is_accepted(client: TestClient) -> None:
 
 
 def test_unknown_dataset_lists_the_datasets(client: TestClient) -> None:
-    body = _assert_invalid(client.get("/correlation/years", params={"dataset": "nope"}), "dataset")
+    body = assert_invalid(client.get("/correlation/years", params={"dataset": "nope"}), "dataset")
     assert set(body["allowed"]) == set(client.get("/correlation/datasets").json())
 
 
 def test_unknown_year_lists_the_years(client: TestClient) -> None:
     response = client.get("/correlation/categories", params={"dataset": DATASET, "year": 1900})
-    assert _assert_invalid(response, "year")["allowed"] == list(DEMO_YEARS)
+    assert assert_invalid(response, "year")["allowed"] == list(DEMO_YEARS)
 
 
 def test_non_numeric_year_is_a_422(client: TestClient) -> None:
     response = client.get("/correlation/categories", params={"dataset": DATASET, "year": "soon"})
-    _assert_invalid(response, "year")
+    assert_invalid(response, "year")
 
 
 def test_unknown_category_lists_the_dataset_categories(client: TestClient) -> None:
     params = {"dataset": DATASET, "category": "Health", "year": YEAR}
-    body = _assert_invalid(client.get("/correlation/countries", params=params), "category")
+    body = assert_invalid(client.get("/correlation/countries", params=params), "category")
     assert "Economy" in body["allowed"] and "Health" not in body["allowed"]

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from api_app import create_app
 from common.settings import Settings
+from tests.helpers import assert_invalid
 
 NAN = np.nan
 # (country, indicator): values of 2000, 2001, 2002
@@ -72,14 +73,6 @@ def _post(client: TestClient, route: str, **request: Any):
     return client.post(f"/correlation/{route}", json={"dataset": "tiny", "year": 2000, **request})
 
 
-def _assert_invalid(response, field: str) -> dict:
-    assert response.status_code == 422, response.text
-    body = response.json()
-    assert body["code"] == "invalid_parameter"
-    assert body["field"] == field
-    return body
-
-
 def test_only_datasets_and_years_with_sids_data_are_offered(tiny: TestClient) -> None:
     assert tiny.get("/correlation/datasets").json() == {"tiny": "Tiny"}
     assert tiny.get("/correlation/years", params={"dataset": "tiny"}).json() == [2000, 2001]
@@ -88,25 +81,25 @@ def test_only_datasets_and_years_with_sids_data_are_offered(tiny: TestClient) ->
 
 
 def test_dataset_without_sids_data_is_rejected(tiny: TestClient) -> None:
-    body = _assert_invalid(_post(tiny, "cluster", dataset="other", category="Wide", k=2), "dataset")
+    body = assert_invalid(_post(tiny, "cluster", dataset="other", category="Wide", k=2), "dataset")
     assert body["allowed"] == ["tiny"]
 
 
 def test_year_without_sids_data_in_the_dataset_is_rejected(tiny: TestClient) -> None:
     response = tiny.get("/correlation/categories", params={"dataset": "tiny", "year": 2002})
-    assert _assert_invalid(response, "year")["allowed"] == [2000, 2001]
+    assert assert_invalid(response, "year")["allowed"] == [2000, 2001]
 
 
 @pytest.mark.parametrize("route", ["correlate", "cluster"])
 def test_year_without_data_in_the_category_is_rejected(tiny: TestClient, route: str) -> None:
     response = _post(tiny, route, category="Wide", year=2001, country="FJI", k=2)
-    body = _assert_invalid(response, "year")
+    body = assert_invalid(response, "year")
     assert body["allowed"] == [2000]
     assert "no SIDS data" in body["detail"]
 
 
 def test_too_few_countries_to_cluster_is_rejected(tiny: TestClient) -> None:
-    body = _assert_invalid(_post(tiny, "cluster", category="Lone", k=2), "category")
+    body = assert_invalid(_post(tiny, "cluster", category="Lone", k=2), "category")
     assert body["allowed"] == ["Wide"]
     assert "too few to cluster" in body["detail"]
 
@@ -121,6 +114,6 @@ def test_k_is_capped_at_the_countries_with_data(tiny: TestClient) -> None:
 
 @pytest.mark.parametrize("country", ["WSM", "FJI"])  # two indicators; three, but two shared at most
 def test_too_few_shared_indicators_to_correlate_is_rejected(tiny: TestClient, country: str) -> None:
-    body = _assert_invalid(_post(tiny, "correlate", category="Wide", country=country), "country")
+    body = assert_invalid(_post(tiny, "correlate", category="Wide", country=country), "country")
     assert body["allowed"] == ["FJI", "TON"]
     assert "too few to correlate" in body["detail"]

@@ -14,6 +14,7 @@ from common.settings import Settings
 from common.sids import SIDS
 from models.statimpute.algorithm import ORDER_RANGES
 from models.statimpute.schemas import ORDER_METHODS, Direction, Method
+from tests.helpers import assert_invalid
 
 ORDER = 3  # the order used for spline and polynomial where the test does not vary it
 
@@ -150,10 +151,7 @@ def test_same_request_gives_the_same_answer(client: TestClient, gappy: tuple[str
 
 
 def _assert_invalid(response, field: str) -> dict[str, Any]:
-    assert response.status_code == 422, response.text
-    body = response.json()
-    assert body["code"] == "invalid_parameter"
-    assert body["field"] == field
+    body = assert_invalid(response, field)
     assert field in body["detail"]
     return body
 
