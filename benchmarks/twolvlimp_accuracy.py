@@ -49,6 +49,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from api_app import create_app
+from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
 from common.datasets import (
     COUNTRY,
     DATA_FILE,
@@ -60,11 +61,6 @@ from common.datasets import (
 )
 from common.settings import Settings
 from models.twolvlImp.options import predictors_for
-
-DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/gapminder-sids"
-DATASET_CREDIT = (
-    "Data: Gapminder Systema Globalis (free material from www.gapminder.org), CC BY 4.0."
-)
 
 DEFAULT_SEED = 2024
 DEFAULT_CASES = 8
@@ -143,13 +139,6 @@ def parse_args() -> argparse.Namespace:
     if args.cases < 1 or args.cells < args.cases:
         parser.error("need --cases >= 1 and --cells >= --cases")
     return args
-
-
-def checked(response: Any, what: str) -> Any:
-    """The JSON body of a 200 response; anything else stops the benchmark with the body."""
-    if response.status_code != 200:
-        raise SystemExit(f"{what} answered {response.status_code}: {response.text}")
-    return response.json()
 
 
 def offered_cases(client: TestClient) -> list[tuple[int, str, str]]:
@@ -468,10 +457,7 @@ def report(figures: dict[str, Any]) -> None:
 
 def main() -> None:
     args = parse_args()
-    print(DATASET_CREDIT)
-    if not (args.dataset / DATA_FILE).is_file():
-        print(f"Dataset not found at {args.dataset} (no {DATA_FILE}): nothing to benchmark.")
-        print("Put the Gapminder SIDS extract there, or pass --dataset PATH.")
+    if not dataset_available(args.dataset):
         return
     start = time.perf_counter()
     figures = run(args.dataset, args.seed, args.cases, args.cells)
@@ -482,9 +468,7 @@ def main() -> None:
     for goal, measured, met in goals(figures):
         print(f"{goal:<50}{measured:>22}  {'PASS' if met else 'FAIL'}")
     print(f"\nbenchmark run took {figures['run_seconds']:.0f} s")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-        print(f"figures written to {args.json}")
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -42,14 +42,10 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.datasets import DATA_FILE
+from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
 from common.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/gapminder-sids"
-DATASET_CREDIT = (
-    "Data: Gapminder Systema Globalis (free material from www.gapminder.org), CC BY 4.0."
-)
 
 YEARS = (2005, 2010, 2015, 2019)
 DATASET = "wdi"
@@ -163,13 +159,6 @@ def measure_cold_start(dataset: Path) -> dict[str, float]:
         "process_wall_seconds": statistics.median(wall),
         "peak_rss_mb": max(rss),
     }
-
-
-def checked(response: Any, what: str) -> Any:
-    """The JSON body of a 200 response; anything else stops the benchmark with the body."""
-    if response.status_code != 200:
-        raise SystemExit(f"{what} answered {response.status_code}: {response.text}")
-    return response.json()
 
 
 def discover_cases(client: TestClient, count: int) -> list[Case]:
@@ -337,10 +326,7 @@ def report(figures: dict[str, Any]) -> None:
 
 def main() -> None:
     args = parse_args()
-    print(DATASET_CREDIT)
-    if not (args.dataset / DATA_FILE).is_file():
-        print(f"Dataset not found at {args.dataset} (no {DATA_FILE}): nothing to benchmark.")
-        print("Put the Gapminder SIDS extract there, or pass --dataset PATH.")
+    if not dataset_available(args.dataset):
         return
     start = time.perf_counter()
     figures = run(args.dataset, args.cases, args.reference_cases)
@@ -348,9 +334,7 @@ def main() -> None:
     figures["run_seconds"] = time.perf_counter() - start
     report(figures)
     print(f"\nbenchmark run took {figures['run_seconds']:.0f} s")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-        print(f"figures written to {args.json}")
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def estimate(
     half_width = filled_difficulty * calibration.conformal_multiplier(
         z - cross.out_of_fold, difficulty, weights, INTERVAL_ALPHA
     )
-    mse_original = np.full(len(z_filled), _mse_original(scale, z, cross.out_of_fold, weights))
+    cross_mse = _mse_original(scale, z, cross.out_of_fold, weights)
+    mse_original = np.full(len(z_filled), cross_mse)
     importances = pd.Series(_importances(cross.regressor), index=problem.predictors.columns)
 
     corrected = _history_stage(
@@ -120,11 +121,8 @@ def estimate(
     prediction = np.clip(scale.inverse(z_filled), low, high)
     lower = np.clip(scale.inverse(z_filled - half_width), low, prediction)
     upper = np.clip(scale.inverse(z_filled + half_width), prediction, high)
-    rmse = (
-        float(np.sqrt(mse_original.mean()))
-        if len(mse_original)
-        else float(np.sqrt(_mse_original(scale, z, cross.out_of_fold, weights)))
-    )
+    # The expected error of these estimates: each row's stage (and gap pattern) error.
+    rmse = float(np.sqrt(mse_original.mean() if len(mse_original) else cross_mse))
     return Estimate(
         prediction=pd.Series(prediction, index=index),
         lower=pd.Series(lower, index=index),
