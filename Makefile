@@ -50,7 +50,8 @@ validate: setup $(TOOLS_VENV)/.installed ## checkov on Terraform, manifests, Doc
 	$(CHECKOV) --framework secrets -d . --skip-path node_modules --skip-path .venv \
 		--skip-path .venv-tools --skip-path .validate
 
-benchmark: setup ## latency, cold start and memory on ../shared/data/gapminder-sids
+benchmark: setup ## accuracy (holdout) and latency on ../shared/data/gapminder-sids
+	$(BIN)/python -m benchmarks.twolvlimp_accuracy
 	$(BIN)/python -m benchmarks.twolvlimp_latency
 
 clean:
