@@ -143,10 +143,12 @@ class PredictRequest(BaseModel):
         "the straight line between its nearest values before and after the year (the nearest "
         "value at a series' end), corrected by a model of how such lines err, trained on the "
         "countries that have the value with the same years hidden; a country with no value of "
-        "the target in any year gets the cross-country estimate. Predictor gaps are filled from "
-        "the country's own neighbouring years first, then by the base imputer. `cross_section`: "
-        "the original year-by-year method, the year's cross-section only (slower: it imputes "
-        "per request and runs the original feature selection and grid search).",
+        "the target in any year gets the cross-country estimate (the trees alone or on the "
+        "residuals of a ridge regression, whichever cross-validates better). Predictor gaps are "
+        "filled from the country's own neighbouring years first, then by the base imputer. "
+        "`cross_section`: the original year-by-year method, the year's cross-section only "
+        "(slower: it imputes per request and runs the original feature selection and grid "
+        "search).",
         json_schema_extra=form_field("Method"),
     )
 
