@@ -1,6 +1,7 @@
 """The long-lived parts of a process, built once from the settings and shared by app and workers."""
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,6 +36,8 @@ class Runtime:
     def create(
         cls, settings: Settings, tasks: list[Task], storage: Storage | None = None
     ) -> "Runtime":
+        # Process-wide: trainings share the process with request handling (`Settings`).
+        sys.setswitchinterval(settings.thread_switch_interval_ms / 1000)
         storage = storage or open_storage(settings)
         metrics = Metrics()
         slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)

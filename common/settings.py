@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     search_jobs: int = Field(
         1, ge=-1, description="n_jobs for scikit-learn searches and forests (-1: all cores)."
     )
+    thread_switch_interval_ms: float = Field(
+        1.0,
+        gt=0,
+        le=100,
+        description="How long a thread may hold Python's GIL while another waits "
+        "(sys.setswitchinterval; Python's default is 5 ms). Trainings run in threads of the "
+        "web process: a shorter interval keeps cached answers fast while one trains.",
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CORS_ORIGINS),
         description="Origins allowed by CORS (a JSON list in the environment).",
