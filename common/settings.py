@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         1, ge=-1, description="n_jobs for scikit-learn searches and forests (-1: all cores)."
     )
     thread_switch_interval_ms: float = Field(
-        1.0,
+        0.5,
         gt=0,
         le=100,
         description="How long a thread may hold Python's GIL while another waits "
