@@ -125,6 +125,20 @@ class AzuriteServer:
         self._process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        """Start on this server's ports (the same ones again after a stop: clients keep their
+        connection string). A port briefly held by another process is retried until the
+        deadline."""
+        deadline = time.monotonic() + 30
+        while True:
+            self._process = self._launch()
+            error = self._wait_until_listening(deadline)
+            if error is None:
+                return
+            if "EADDRINUSE" not in error or time.monotonic() > deadline:
+                raise RuntimeError(f"azurite exited: {error}")
+            time.sleep(0.5)
+
+    def _launch(self) -> subprocess.Popen:
         persistence = (
             ["--location", str(self.location)] if self.location else ["--inMemoryPersistence"]
         )
@@ -134,13 +148,19 @@ class AzuriteServer:
             "--queueHost", "127.0.0.1", "--queuePort", str(self.queue_port),
             "--tableHost", "127.0.0.1", "--tablePort", str(free_port()),
         ]  # fmt: skip
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def _wait_until_listening(self, deadline: float) -> str | None:
+        """None once both ports answer; Azurite's error output if it exited first."""
+        assert self._process is not None
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"azurite exited: {self._process.stderr.read().decode()}")
+            status = self._process.poll()
+            if status is not None:
+                error = self._process.stderr.read().decode() if self._process.stderr else ""
+                self._process = None
+                return error or f"exit status {status}"
             if all(_port_open(port) for port in (self.blob_port, self.queue_port)):
-                return
+                return None
             time.sleep(0.1)
         raise TimeoutError("azurite did not start within 30 s")
 
