@@ -2,9 +2,11 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from api_app.errors import register_error_handlers
@@ -15,6 +17,7 @@ from common.errors import ErrorBody
 from common.logs import configure_logging
 from common.runtime import Runtime
 from common.settings import SERVICE_NAME, SERVICE_VERSION, Settings, get_settings
+from common.tasks import Task
 from models import discover_models
 
 ALLOWED_METHODS = ["GET", "POST", "OPTIONS"]
@@ -35,7 +38,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         yield
         runtime.stop_background()
 
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) from the pinned fastapi-offline package's own copies
+    # of their scripts and styles (under /static-offline-docs): the pages work with no internet.
+    app = FastAPIOffline(
         title=SERVICE_NAME,
         version=SERVICE_VERSION,
         description="Estimates, with prediction intervals, the missing indicator values of Small "
@@ -46,6 +51,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             422: {"model": ErrorBody, "description": "Invalid input"},
             503: {"model": ErrorBody, "description": "No data loaded, storage down or overloaded"},
         },
+        # No badge fetching the public schema validator.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     # Kept on app.state (not in lifespan state): the Functions host does not pass lifespan
     # state on to requests.
@@ -71,4 +78,22 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(jobs_router)
     for model in models:
         app.include_router(model.router, prefix=model.prefix)
+    _document_limits(app, settings, [task for model in models for task in model.tasks])
     return app
+
+
+def _document_limits(app: FastAPI, settings: Settings, tasks: list[Task]) -> None:
+    """The OpenAPI schema (so Swagger UI and /params) shows the caps the settings set on request
+    fields, as the tasks enforce them."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = build().get("components", {}).get("schemas", {})
+            for task in tasks:
+                properties = schemas.get(task.request_model.__name__, {}).get("properties", {})
+                for limit in task.limits:
+                    properties[limit.field]["maximum"] = limit.maximum(settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from common.dependencies import JobServiceDep, StoreDep
+from common.dependencies import JobServiceDep, SettingsDep, StoreDep
 from common.errors import ErrorBody
 from common.jobs import JobRecord, JobStatus
 
@@ -48,6 +48,7 @@ async def submit_job(
     response: Response,
     store: StoreDep,
     jobs: JobServiceDep,
+    settings: SettingsDep,
 ) -> JobView:
     """Validate the request as the sync route would (422 now, not a failed job later) and queue it.
 
@@ -55,7 +56,7 @@ async def submit_job(
     """
     task = jobs.tasks.find(submission.model, submission.endpoint)
     parsed = jobs.tasks.parse(task, submission.request)
-    task.check(store, parsed)
+    task.validate(store, parsed, settings)
     record = await run_in_threadpool(jobs.submit, task, parsed, store.version)
     result = None
     if record.status == JobStatus.completed:

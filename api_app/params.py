@@ -31,6 +31,10 @@ class FormInput(BaseModel):
     description: str | None = None
     type: InputType
     values: list[list[Any]] | None = Field(None, description="[[name, label], ...] of an enum.")
+    minimum: float | None = Field(None, description="Smallest value of a number.")
+    maximum: float | None = Field(
+        None, description="Largest value of a number (caps set by the service's settings included)."
+    )
     conditions: list[dict[str, Any]] | None = None
     req_endpoint: OptionsEndpoint | None = None
 
@@ -87,6 +91,8 @@ def _input(openapi: dict[str, Any], name: str, prop: dict[str, Any], required: b
         description=prop.get("description") or value_schema.get("description"),
         type="enum" if enum is not None else value_schema.get("type", "string"),
         values=values,
+        minimum=value_schema.get("minimum"),
+        maximum=value_schema.get("maximum"),
         conditions=_conditions(prop, required),
         req_endpoint=prop.get(OPTIONS_ENDPOINT_KEY),
     )
@@ -101,9 +107,10 @@ def _conditions(prop: dict[str, Any], required: bool) -> list[dict[str, Any]] | 
 
 
 def _non_null(prop: dict[str, Any]) -> dict[str, Any]:
-    """The non-null branch of an Optional field's `anyOf`, or the property itself."""
+    """The first non-null branch of a field's `anyOf` (an Optional field's value; the preferred
+    one of several shapes), or the property itself."""
     branches = [branch for branch in prop.get("anyOf", []) if branch.get("type") != "null"]
-    return branches[0] if len(branches) == 1 else prop
+    return branches[0] if branches else prop
 
 
 def _resolve(openapi: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         "plan's front door cuts HTTP at 230 s); the training still finishes and is cached.",
     )
     retry_after_seconds: int = Field(5, ge=1, description="Retry-After of a 503 when overloaded.")
+    max_estimators: int = Field(
+        1000,
+        ge=1,
+        description="Most trees a two-level imputation request may ask for (`estimators`); the "
+        "front end offers up to 1000. Larger requests get a 422 naming this setting.",
+    )
 
     @field_validator("model_service")
     @classmethod

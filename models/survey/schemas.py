@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from common.schemas import LabelledEnum, form_field
 
@@ -44,13 +44,68 @@ SurveyData = Annotated[
 ]
 
 
+def _metadata_records(value: Any) -> Any:
+    """Metadata in pandas' columns orient (`{"Question Name": [...], "Type": [...]}`, each column
+    a list or an object keyed by row: `{"0": ...}`) as records; rows in the order their keys first
+    appear. Records pass through unchanged."""
+    if not isinstance(value, dict):
+        return value
+    columns: dict[str, dict[str, Any]] = {}
+    for name, column in value.items():
+        if isinstance(column, list):
+            columns[name] = {str(row): cell for row, cell in enumerate(column)}
+        elif isinstance(column, dict):
+            columns[name] = {str(row): cell for row, cell in column.items()}
+        else:
+            raise ValueError(
+                f"metadata column {name!r} must be a list or an object keyed by row, as in "
+                "pandas' columns orient"
+            )
+    rows = dict.fromkeys(row for column in columns.values() for row in column)
+    return [
+        {name: column[row] for name, column in columns.items() if row in column} for row in rows
+    ]
+
+
+def _column_schema(items: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {"type": "array", "items": items},
+            {"type": "object", "additionalProperties": items},
+        ]
+    }
+
+
+METADATA_COLUMNS_SCHEMA = {
+    "type": "object",
+    "description": 'The same in pandas\' columns orient: {"Question Name": [...], "Type": [...], '
+    '"Factor": [...]}, each column a list or an object keyed by row ({"0": ...}).',
+    "properties": {
+        "Question Name": _column_schema({"type": "string"}),
+        "Type": _column_schema({"enum": [member.value for member in QuestionType]}),
+        "Factor": _column_schema({"anyOf": [{"type": "string"}, {"type": "null"}]}),
+    },
+    "required": ["Question Name", "Type"],
+}
+
+
+def _metadata_schema(schema: dict[str, Any]) -> None:
+    """Records (what the field holds once parsed) or columns, as the original service took."""
+    records = {key: schema.pop(key) for key in ("type", "items")}
+    schema["anyOf"] = [records, METADATA_COLUMNS_SCHEMA]
+    schema.update(form_field("Survey metadata"))
+
+
 class ClusteringRequest(BaseModel):
     """Cluster a survey's respondents on the questions of one factor."""
 
     data: SurveyData = Field(json_schema_extra=form_field("Survey data"))
-    metadata: list[Question] = Field(
-        description="Every question used: its name (a column of data), type and factor.",
-        json_schema_extra=form_field("Survey metadata"),
+    metadata: Annotated[list[Question], BeforeValidator(_metadata_records)] = Field(
+        description="Every question used: its name (a column of data), type and factor. One "
+        "object per question (records orient), or pandas' columns orient "
+        '({"Question Name": [...], "Type": [...], "Factor": [...]}, each column a list or an '
+        'object keyed by row: {"0": ...}).',
+        json_schema_extra=_metadata_schema,
     )
     factor: str = Field(
         description="The factor whose categorical and continuous questions are clustered on.",

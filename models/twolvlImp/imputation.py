@@ -10,13 +10,16 @@ from models.twolvlImp import algorithm, calibration, estimator, history
 from models.twolvlImp.features import imputed_year
 from models.twolvlImp.options import predictors_for
 from models.twolvlImp.schemas import (
+    FeatureImportancePie,
     IndicatorJson,
     Interpolator,
     Method,
     Model,
+    Prediction,
     PredictRequest,
     PredictResponse,
     Scheme,
+    SplitFrame,
 )
 
 # Seconds a request of each scheme takes on the reference machine with 10 trees and the KNN imputer
@@ -178,21 +181,44 @@ def _response(
     chosen_features: pd.DataFrame,
     target: pd.Series,
 ) -> PredictResponse:
+    """Both views of one result: the front end's top-level fields and `indicatorJson`, built
+    from the same dictionaries so that they carry the same numbers."""
     key = str(year)
-    importances = estimate.feature_importances
-    categories = store.indicator_meta.loc[importances.index, "Category"]
-    category_importances = importances.groupby(categories.to_numpy()).sum()
+    importances = _floats(estimate.feature_importances)
+    categories = store.indicator_meta.loc[list(importances), "Category"]
+    category_importances = pd.Series(importances).groupby(categories.to_numpy()).sum()
+    categories_summed = _floats(category_importances)
+    predicted, lower, upper = (
+        _floats(series) for series in (estimate.prediction, estimate.lower, estimate.upper)
+    )
+    estimated = sorted(set(predicted) & set(lower) & set(upper))
+    predicted, lower, upper = (
+        {code: d[code] for code in estimated} for d in (predicted, lower, upper)
+    )
+    correlation = _correlation(chosen_features)
     relative = algorithm.relative_rmse(estimate.rmse, target)
     return PredictResponse(
+        model_feature_names=list(importances),
+        model_feature_importance=list(importances.values()),
+        feature_importance_pie=FeatureImportancePie(
+            category=list(categories_summed), value=list(categories_summed.values())
+        ),
+        correlation=correlation,
+        prediction=Prediction(
+            country_code=estimated,
+            prediction=list(predicted.values()),
+            lower=list(lower.values()),
+            upper=list(upper.values()),
+        ),
         rmse=estimate.rmse,
         rmse_deviation=relative,
         indicatorJson=IndicatorJson(
-            data={key: _floats(pd.concat([observed_sids, estimate.prediction]).sort_index())},
-            upperIntervals={key: _floats(estimate.upper)},
-            lowerIntervals={key: _floats(estimate.lower)},
-            featureImportances={key: _floats(importances)},
-            categoryImportances={key: _floats(category_importances)},
-            correlation={key: _correlation(chosen_features)},
+            data={key: dict(sorted({**_floats(observed_sids), **predicted}.items()))},
+            upperIntervals={key: upper},
+            lowerIntervals={key: lower},
+            featureImportances={key: importances},
+            categoryImportances={key: categories_summed},
+            correlation={key: correlation},
             rmse={key: estimate.rmse},
             rmse_deviation={key: relative},
         ),
@@ -204,11 +230,11 @@ def _floats(series: pd.Series) -> dict[str, float]:
     return {str(key): float(value) for key, value in series.items() if np.isfinite(value)}
 
 
-def _correlation(features: pd.DataFrame) -> dict[str, list]:
+def _correlation(features: pd.DataFrame) -> SplitFrame:
     """Pearson correlations in pandas' split orient; undefined ones (constant columns) are null."""
     split = features.corr().to_dict(orient="split")
-    split["data"] = [[None if math.isnan(v) else v for v in row] for row in split["data"]]
-    return split
+    data = [[None if math.isnan(v) else v for v in row] for row in split["data"]]
+    return SplitFrame(index=split["index"], columns=split["columns"], data=data)
 
 
 def estimate_seconds(request: PredictRequest) -> float:

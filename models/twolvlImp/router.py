@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from common.dependencies import StoreDep, TrainerDep, run_task
+from common.dependencies import SettingsDep, StoreDep, TrainerDep, run_task
 from models.twolvlImp import options
 from models.twolvlImp.imputation import estimate_seconds
 from models.twolvlImp.schemas import (
@@ -79,21 +79,35 @@ def get_predictors(store: StoreDep, request: PredictorsRequest) -> dict[str, str
 
 
 @router.post("/estimate")
-def estimate(store: StoreDep, request: PredictRequest) -> float:
-    """Roughly how many seconds the predict request would take."""
-    options.check_predict_request(store, request)
+def estimate(store: StoreDep, settings: SettingsDep, request: PredictRequest) -> float:
+    """Roughly how many seconds the predict request would take (a bare number).
+
+    More than the `SYNC_TIMEOUT_SECONDS` setting (220 by default): submit the request as a job
+    (`POST /jobs`) rather than calling `POST /twolvlImp/predict`.
+    """
+    PREDICT.validate(store, request, settings)
     return estimate_seconds(request)
 
 
 @router.post(
     "/predict", response_model=PredictResponse, responses={503: {"description": "Overloaded"}}
 )
-async def predict(store: StoreDep, trainer: TrainerDep, request: PredictRequest) -> Response:
+async def predict(
+    store: StoreDep, settings: SettingsDep, trainer: TrainerDep, request: PredictRequest
+) -> Response:
     """Train on all countries and estimate, with 90% intervals, the SIDS gaps of the target.
 
+    The answer's top-level fields are what the platform's front end reads (`prediction`,
+    `model_feature_names`, `model_feature_importance`, `feature_importance_pie`, `correlation`,
+    `rmse`, `rmse_deviation`); `indicatorJson` holds the same numbers keyed by year, the shape of
+    the platform's precomputed model files.
+
     Answers from the result cache when the same request was answered on the same data
-    (`X-Cache: hit`); 503 with Retry-After when every training slot is taken. For long trainings,
-    submit the same body as a job: `POST /jobs` with model `twolvlImp`, endpoint `predict`.
+    (`X-Cache: hit`); 503 with Retry-After when every training slot is taken; 504 after the
+    `SYNC_TIMEOUT_SECONDS` setting (220 s by default). Long trainings (many trees with `model`
+    `all`, the `IterativeImputer` or `method` `cross_section`: when `POST /twolvlImp/estimate`
+    answers more than that timeout) go as a job: `POST /jobs` with model `twolvlImp`, endpoint
+    `predict` and this body as `request`, then poll `GET /jobs/{id}`.
     """
-    options.check_predict_request(store, request)
+    PREDICT.validate(store, request, settings)
     return await run_task(trainer, PREDICT, request, store)

@@ -1,12 +1,8 @@
 """Request and response schemas of the two-level imputation model (names as the front end uses)."""
 
-from typing import Any
-
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from common.schemas import LabelledEnum, form_field
-
-MAX_ESTIMATORS = 500
 
 
 class Scheme(LabelledEnum):
@@ -49,7 +45,8 @@ class Method(LabelledEnum):
 
 
 YEAR_FIELD = Field(
-    description="The year whose gaps are filled.",
+    description="The year whose gaps are filled (a number, or a string of digits as the front "
+    'end sends it from its route: `2015` or `"2015"`).',
     examples=[2015],
     json_schema_extra=form_field("Target year", options_endpoint="/target_years"),
 )
@@ -98,7 +95,8 @@ class PredictRequest(BaseModel):
     )
     number_predictor: int | None = Field(
         None,
-        description="How many predictors the AFS or PCA scheme picks.",
+        description="How many predictors the AFS or PCA scheme picks (the front end offers 5, "
+        "10 and 20): 1 up to the target's available predictors (`POST /twolvlImp/predictors`).",
         examples=[10],
         json_schema_extra=form_field(
             "Number of predictors",
@@ -117,9 +115,13 @@ class PredictRequest(BaseModel):
     scheme: Scheme = SCHEME_FIELD
     estimators: int = Field(
         ge=1,
-        le=MAX_ESTIMATORS,
-        description="Number of trees for tree-based models.",
-        examples=[10],
+        description="Number of trees for tree-based models: 1 up to the service's "
+        "`MAX_ESTIMATORS` setting (1000 by default; the schema's `maximum` is this service's "
+        "value). The front end offers 10, 100, 500 and 1000. Many trees with `model` `all`, the "
+        "`IterativeImputer` or `method` `cross_section` can outlast the sync timeout: when "
+        "`POST /twolvlImp/estimate` answers more seconds than the `SYNC_TIMEOUT_SECONDS` "
+        "setting (220 by default), send the request as a job (`POST /jobs`).",
+        examples=[100],
         json_schema_extra=form_field("Number of trees"),
     )
     model: Model = Field(
@@ -153,8 +155,17 @@ class PredictRequest(BaseModel):
     )
 
 
+class SplitFrame(BaseModel):
+    """A matrix in pandas' split orient (`DataFrame.to_dict(orient="split")`)."""
+
+    index: list[str]
+    columns: list[str]
+    data: list[list[float | None]] = Field(description="Rows in index order; null: undefined.")
+
+
 class IndicatorJson(BaseModel):
-    """The results keyed by year, as the platform's charts read them."""
+    """The results keyed by year: the shape of the platform's precomputed model files, which its
+    "pretrained models" panel reads."""
 
     data: dict[str, dict[str, float]] = Field(
         description="SIDS values by year and country: observed values as they are, plus estimates."
@@ -163,16 +174,52 @@ class IndicatorJson(BaseModel):
     lowerIntervals: dict[str, dict[str, float]]  # noqa: N815
     featureImportances: dict[str, dict[str, float]]  # noqa: N815
     categoryImportances: dict[str, dict[str, float]]  # noqa: N815
-    correlation: dict[str, dict[str, Any]] = Field(
+    correlation: dict[str, SplitFrame] = Field(
         description="Correlation matrix of the chosen predictors (pandas split orient)."
     )
     rmse: dict[str, float]
     rmse_deviation: dict[str, float]
 
 
-class PredictResponse(BaseModel):
-    """Estimates for every SIDS gap of the target, with intervals and error figures."""
+class FeatureImportancePie(BaseModel):
+    """Importances summed by the indicators' category (the front end's pie chart)."""
 
+    category: list[str]
+    value: list[float]
+
+
+class Prediction(BaseModel):
+    """One entry per estimated SIDS gap, as parallel lists (the front end's map)."""
+
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    country_code: list[str] = Field(alias="Country Code", description="ISO3 codes.")
+    prediction: list[float]
+    lower: list[float] = Field(description="Lower ends of the 90% intervals.")
+    upper: list[float] = Field(description="Upper ends of the 90% intervals.")
+
+
+class PredictResponse(BaseModel):
+    """Estimates for every SIDS gap of the target, with intervals and error figures.
+
+    One computation in two views: the top-level fields are what the platform's front end reads
+    after a live request; `indicatorJson` is the shape of its precomputed model files. Both carry
+    the same numbers.
+    """
+
+    model_feature_names: list[str] = Field(
+        description="The indicators the estimate drew on, in `indicatorJson.featureImportances` "
+        "order: the chosen predictors (plus, with `method` `history`, the target itself for its "
+        "own history and the indicators that guide it through the gap)."
+    )
+    model_feature_importance: list[float] = Field(
+        description="Their importances, in the same order."
+    )
+    feature_importance_pie: FeatureImportancePie
+    correlation: SplitFrame = Field(
+        description="Correlation matrix of the chosen predictors (pandas split orient)."
+    )
+    prediction: Prediction
     rmse: float = Field(description="Cross-validated root-mean-square error.")
     rmse_deviation: float = Field(description="RMSE relative to the target's mean (or range).")
     indicatorJson: IndicatorJson  # noqa: N815

@@ -2,7 +2,7 @@
 
 from common.datasets import IndicatorStore
 from common.settings import Settings
-from common.tasks import Task
+from common.tasks import Limit, Task
 from models.twolvlImp.imputation import impute
 from models.twolvlImp.options import check_predict_request
 from models.twolvlImp.schemas import PredictRequest, PredictResponse
@@ -20,4 +20,6 @@ PREDICT = Task(
     request_model=PredictRequest,
     check=check_predict_request,
     run=_predict,
+    limits=(Limit("estimators", "max_estimators"),),
+    result_version=2,  # 2: the front end's top-level fields beside indicatorJson
 )

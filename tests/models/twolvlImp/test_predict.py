@@ -224,7 +224,7 @@ BAD_REQUESTS = [
     ({"interval": "conformal"}, "interval", ["bootstrap", "quantile"]),
     ({"method": "yearly"}, "method", ["history", "cross_section"]),
     ({"estimators": 0}, "estimators", None),
-    ({"estimators": 501}, "estimators", None),
+    ({"estimators": 1001}, "estimators", [1, 1000]),
     ({"target_year": 1850}, "target_year", "years"),
     ({"dataset": "nope"}, "dataset", "datasets"),
     ({"target": "nope"}, "target", "targets"),
