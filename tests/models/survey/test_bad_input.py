@@ -125,3 +125,20 @@ def test_missing_field_is_named(client: TestClient, survey, missing: str) -> Non
     request = survey.request("living")
     del request[missing]
     _rejected(client, request, missing)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "field"),
+    [
+        ({"Question Name": "income", "Type": "continuous"}, "metadata"),
+        ({"Question Name": ["income"], "Type": ["text"], "Factor": ["economy"]}, "metadata.0.Type"),
+        (
+            {"Question Name": {"0": "income", "1": "roof"}, "Type": {"0": "continuous"}},
+            "metadata.1.Type",
+        ),
+    ],
+)
+def test_malformed_metadata_columns_are_rejected(
+    client: TestClient, survey, metadata: dict[str, Any], field: str
+) -> None:
+    _rejected(client, survey.request("economy", metadata=metadata), field)

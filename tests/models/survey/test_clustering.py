@@ -82,6 +82,24 @@ def test_columns_orient_gives_the_same_labels(client: TestClient, survey, orient
     assert _cluster(client, survey.request("economy", data=data)) == expected
 
 
+@pytest.mark.parametrize("orient", ["dict", "list"])
+def test_metadata_in_columns_orient_gives_the_same_answer(
+    client: TestClient, survey, orient: str
+) -> None:
+    # As the original service took it: {"Question Name": [...]} or {"Question Name": {"0": ...}}
+    names = ("Question Name", "Type", "Factor")
+    if orient == "dict":
+        metadata = {
+            name: {str(row): question[name] for row, question in enumerate(survey.metadata)}
+            for name in names
+        }
+    else:
+        metadata = {name: [question[name] for question in survey.metadata] for name in names}
+    for factor in FACTORS:
+        expected = _cluster(client, survey.request(factor))
+        assert _cluster(client, survey.request(factor, metadata=metadata)) == expected
+
+
 def test_identical_rows_make_one_cluster(client: TestClient, survey) -> None:
     records = [{**survey.records[0], "lat": -17.0, "lon": 178.0} for _ in range(10)]
     for factor in FACTORS:
