@@ -38,9 +38,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         yield
         runtime.stop_background()
 
-    # Swagger UI (/docs) and ReDoc (/redoc) from the pinned fastapi-offline package's own copies
-    # of their scripts and styles (under /static-offline-docs): the pages work with no internet.
+    # Swagger UI at /docs from the pinned fastapi-offline package's own copy of its script and
+    # styles (served under /static-offline-docs): the page works with no internet. No ReDoc: its
+    # page still loads an image from its vendor's CDN.
     app = FastAPIOffline(
+        redoc_url=None,
         title=SERVICE_NAME,
         version=SERVICE_VERSION,
         description="Estimates, with prediction intervals, the missing indicator values of Small "

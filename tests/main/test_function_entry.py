@@ -6,6 +6,7 @@ Azure Functions Core Tools cannot run here; the entry is called the way the Pyth
 import asyncio
 import importlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -111,3 +112,23 @@ def test_host_json_has_no_route_prefix_and_a_long_timeout() -> None:
     assert host["extensions"]["http"]["routePrefix"] == ""
     hours, minutes, _ = (int(part) for part in host["functionTimeout"].split(":"))
     assert hours * 60 + minutes >= 10
+
+
+def test_swagger_ui_and_its_assets_are_served_through_the_function(entry) -> None:
+    page = _call(entry, _request("GET", "/docs"))
+    assert page.status_code == 200
+    html = page.get_body().decode()
+    assert "SwaggerUIBundle" in html and "'/openapi.json'" in html
+    assets = re.findall(r'(?:src|href)="(/static-offline-docs/[^"]+)"', html)
+    assert {"/static-offline-docs/swagger-ui-bundle.js", "/static-offline-docs/swagger-ui.css"} <= (
+        set(assets)
+    )
+    assert "https://" not in html  # nothing from a CDN
+    for asset in assets:
+        response = _call(entry, _request("GET", asset))
+        assert response.status_code == 200, asset
+        assert len(response.get_body()) > 1000
+    script = _call(entry, _request("GET", "/static-offline-docs/swagger-ui-bundle.js"))
+    assert "javascript" in script.headers["content-type"]
+    assert _call(entry, _request("GET", "/openapi.json")).status_code == 200
+    assert _call(entry, _request("GET", "/redoc")).status_code == 404  # not served (see the app)
