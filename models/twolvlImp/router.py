@@ -82,8 +82,9 @@ def get_predictors(store: StoreDep, request: PredictorsRequest) -> dict[str, str
 def estimate(store: StoreDep, settings: SettingsDep, request: PredictRequest) -> float:
     """Roughly how many seconds the predict request would take (a bare number).
 
-    More than the `SYNC_TIMEOUT_SECONDS` setting (220 by default): submit the request as a job
-    (`POST /jobs`) rather than calling `POST /twolvlImp/predict`.
+    More than half of the `SYNC_TIMEOUT_SECONDS` setting (220 s by default; the figure runs low
+    on a loaded machine): submit the request as a job (`POST /jobs`) rather than calling
+    `POST /twolvlImp/predict`.
     """
     PREDICT.validate(store, request, settings)
     return estimate_seconds(request)
@@ -105,9 +106,10 @@ async def predict(
     Answers from the result cache when the same request was answered on the same data
     (`X-Cache: hit`); 503 with Retry-After when every training slot is taken; 504 after the
     `SYNC_TIMEOUT_SECONDS` setting (220 s by default). Long trainings (many trees with `model`
-    `all`, the `IterativeImputer` or `method` `cross_section`: when `POST /twolvlImp/estimate`
-    answers more than that timeout) go as a job: `POST /jobs` with model `twolvlImp`, endpoint
-    `predict` and this body as `request`, then poll `GET /jobs/{id}`.
+    `all` and the `IterativeImputer`, or with `method` `cross_section`: when
+    `POST /twolvlImp/estimate` answers more than half of that timeout) go as a job: `POST /jobs`
+    with model `twolvlImp`, endpoint `predict` and this body as `request`, then poll
+    `GET /jobs/{id}`.
     """
     PREDICT.validate(store, request, settings)
     return await run_task(trainer, PREDICT, request, store)

@@ -117,10 +117,11 @@ class PredictRequest(BaseModel):
         ge=1,
         description="Number of trees for tree-based models: 1 up to the service's "
         "`MAX_ESTIMATORS` setting (1000 by default; the schema's `maximum` is this service's "
-        "value). The front end offers 10, 100, 500 and 1000. Many trees with `model` `all`, the "
-        "`IterativeImputer` or `method` `cross_section` can outlast the sync timeout: when "
-        "`POST /twolvlImp/estimate` answers more seconds than the `SYNC_TIMEOUT_SECONDS` "
-        "setting (220 by default), send the request as a job (`POST /jobs`).",
+        "value). The front end offers 10, 100, 500 and 1000. Many trees with `model` `all` and "
+        "the `IterativeImputer`, or with `method` `cross_section`, can outlast the sync timeout: "
+        "when `POST /twolvlImp/estimate` answers more than half of the `SYNC_TIMEOUT_SECONDS` "
+        "setting (220 s by default; the estimate runs low on a loaded machine), send the request "
+        "as a job (`POST /jobs`).",
         examples=[100],
         json_schema_extra=form_field("Number of trees"),
     )
