@@ -63,3 +63,12 @@ def test_a_job_over_the_cap_is_refused_at_submission(
     )
     body = assert_invalid(response, "estimators")
     assert "MAX_ESTIMATORS" in body["detail"]
+
+
+def test_the_api_docs_say_which_requests_to_send_as_jobs(client: TestClient) -> None:
+    openapi = client.get("/openapi.json").json()
+    predict = openapi["paths"]["/twolvlImp/predict"]["post"]["description"]
+    estimate = openapi["paths"]["/twolvlImp/estimate"]["post"]["description"]
+    field = openapi["components"]["schemas"]["PredictRequest"]["properties"]["estimators"]
+    for text in (predict, estimate, field["description"]):
+        assert "POST /jobs" in text and "SYNC_TIMEOUT_SECONDS" in text
