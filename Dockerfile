@@ -7,7 +7,7 @@
 # Build: docker build -t sids-ml-backend .   Run locally: docker compose up (docker-compose.yml).
 #
 # The base is pinned to the Functions v4 / Python 3.12 tag (Debian 12), not to a digest: Microsoft
-# republishes that tag with security patches, and the deploy pipeline (.github/workflows/deploy-aks.yml)
+# republishes that tag with security patches, and the pipeline (.github/workflows/deploy.yml)
 # rebuilds on every push to main and deploys the image it pushed under the commit SHA.
 # checkov:skip=CKV_DOCKER_2: no HEALTHCHECK in the image: the same image runs the worker, which serves no HTTP; Kubernetes probes /healthz and /readyz, and compose sets a healthcheck on the api service only
 FROM mcr.microsoft.com/azure-functions/python:4-python3.12

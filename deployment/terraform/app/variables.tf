@@ -151,7 +151,7 @@ variable "worker" {
 }
 
 variable "manage_workloads" {
-  # One owner per object: by default the deploy workflow (deploy-aks.yml) rolls out the API and
+  # One owner per object: by default the pipeline (deploy.yml) rolls out the API and
   # worker with each commit's image, rendered from the same templates by deployment/service_gen.py.
   description = "Apply the Deployments, Services, ScaledObjects and HTTPRoutes too (for a cluster without the deploy pipeline); false: only the shared objects (settings, dataset volume, KEDA authentication, Gateway, admin keys)."
   type        = bool
