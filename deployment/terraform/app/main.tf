@@ -43,9 +43,9 @@ module "sids_ml_app" {
   # dynamic object; hashicorp/terraform-provider-kubernetes#1378, #2665).
   image = "${local.infra.acr_login_server}/${var.image_repository}:${var.image_tag}"
 
-  api                      = var.api
-  model_services           = var.model_services
-  worker                   = var.worker
+  api                   = var.api
+  model_services        = var.model_services
+  worker                = var.worker
   manage_workloads      = var.manage_workloads
   restart_keda_operator = var.restart_keda_operator
   wait_for_rollout      = var.wait_for_rollout

@@ -13,8 +13,7 @@ resource "azurerm_kubernetes_cluster" "this" {
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
   dns_prefix          = local.base
-  # Pinned (the root's kubernetes_version): the manifests are validated for this minor.
-  kubernetes_version = var.kubernetes_version
+  kubernetes_version  = var.kubernetes_version # pinned by the root; the manifests are validated for it
   sku_tier            = var.aks_sku_tier
 
   automatic_upgrade_channel = var.aks_upgrade_channel

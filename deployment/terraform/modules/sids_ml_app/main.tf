@@ -74,7 +74,7 @@ locals {
       memory_limit    = service.memory_limit
       max_surge       = service.max_surge
       max_unavailable = service.max_unavailable
-      route_path    = service.route_path
+      route_path      = service.route_path
       mount_datasets  = service.mount_datasets
       config_map      = local.config_map
       service_account = var.service_account
