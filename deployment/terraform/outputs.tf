@@ -138,6 +138,11 @@ output "tls_certificate_uri" {
   value       = module.sids_ml.tls_certificate_uri
 }
 
+output "github_deploy_principal_id" {
+  description = "Object id of the pipeline's deploy identity: stage 2 lets it apply the namespace's ScaledObjects and HTTPRoutes."
+  value       = module.sids_ml.github_deploy_principal_id
+}
+
 output "keda_operator_credential_id" {
   description = "The KEDA operator's federated credential (stage 2 restarts the operator after it is created, as AKS's docs require)."
   value       = module.sids_ml.keda_operator_credential_id

@@ -707,3 +707,33 @@ def test_checkov_suppressions_are_inline_and_give_a_reason() -> None:
     for skip in skips:
         assert re.fullmatch(r"#checkov:skip=CKV2?_AZURE_\d+:\S.{30,}", skip), skip
     assert not list(TERRAFORM.rglob(".checkov.y*ml"))
+
+
+def test_the_deploy_identity_gets_the_custom_kinds_of_its_namespace_only() -> None:
+    role = resource(APP_MODULE, "kubernetes_role_v1", "deployer")
+    assert first(role, "metadata")["namespace"] == "${var.namespace}"
+    rules = {
+        (unquote(r["api_groups"][0]), unquote(resource_name)): set(map(unquote, r["verbs"]))
+        for r in role["rule"]
+        for resource_name in r["resources"]
+    }
+    writes = {"get", "list", "watch", "create", "update", "patch"}
+    assert rules == {
+        ("keda.sh", "scaledobjects"): writes,
+        ("gateway.networking.k8s.io", "httproutes"): writes,
+        ("gateway.networking.k8s.io", "gateways"): {"get", "list", "watch"},
+    }
+    assert not any("delete" in verbs or "*" in verbs for verbs in rules.values())
+    binding = resource(APP_MODULE, "kubernetes_role_binding_v1", "deployer")
+    subject = first(binding, "subject")
+    assert (unquote(subject["kind"]), subject["name"]) == ("User", "${var.deploy_principal_id}")
+    assert "local.infra.github_deploy_principal_id" in (STAGE_2 / "main.tf").read_text()
+    # The kinds it may write are exactly the custom kinds the pipeline applies.
+    kinds = {
+        doc["kind"]
+        for template in ("service.yaml", "worker.yaml")
+        for doc in rendered(template)
+        if "/" in doc["apiVersion"]
+        and doc["apiVersion"].split("/")[0] not in {"apps", "policy", "networking.k8s.io"}
+    }
+    assert kinds == {"ScaledObject", "HTTPRoute"}

@@ -36,6 +36,7 @@ module "sids_ml_app" {
   tls_certificate_uri = local.infra.tls_certificate_uri
 
   keda_operator_credential_id = local.infra.keda_operator_credential_id
+  deploy_principal_id         = local.infra.github_deploy_principal_id
 
   # Terraform owns the running tag: the deploy workflow applies this stage with
   # -var image_tag=<commit SHA> (README). A `kubectl set image` would be undone by the next

@@ -9,9 +9,9 @@ locals {
   # - push the image: AcrPush on the registry;
   # - fetch a kubeconfig: Cluster User Role (listClusterUserCredential) on the cluster, which
   #   grants no Kubernetes rights by itself;
-  # - apply, wait for and undo the API and worker rollouts, and read the Gateway and the
-  #   ScaledObjects: RBAC Writer scoped to the app's namespace only (no cluster-scoped objects,
-  #   no RBAC objects, no other namespace);
+  # - apply, wait for and undo the API and worker rollouts: RBAC Writer scoped to the app's
+  #   namespace only (no cluster-scoped objects, no RBAC objects, no other namespace); the
+  #   ScaledObjects and HTTPRoutes (custom kinds) by a Role of stage 2 in the same namespace;
   # - check that the KEDA operator has its workload identity token: RBAC Reader scoped to
   #   kube-system;
   # - publish releases/<sha>.zip and restore a previous one: Blob Data Contributor on the

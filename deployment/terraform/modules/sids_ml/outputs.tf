@@ -165,6 +165,11 @@ output "function_release_container_url" {
   value       = "${trimsuffix(azurerm_storage_account.func.primary_blob_endpoint, "/")}/${azurerm_storage_container.releases.name}"
 }
 
+output "github_deploy_principal_id" {
+  description = "Object id of the GitHub deploy identity (stage 2 binds its namespace Role to it); null when github_repository is empty."
+  value       = one(azurerm_user_assigned_identity.github[*].principal_id)
+}
+
 output "github_deploy_client_id" {
   description = "Client id of the GitHub deploy identity; null when github_repository is empty."
   value       = one(azurerm_user_assigned_identity.github[*].client_id)

@@ -199,3 +199,59 @@ resource "kubernetes_manifest" "workloads" {
 
   depends_on = [kubernetes_manifest.shared]
 }
+
+# The pipeline's deploy identity writes this namespace only. Azure RBAC (stage 1: AKS RBAC Writer
+# scoped to the namespace) covers the built-in kinds; the add-ons' custom kinds the pipeline
+# applies, waits for or checks are granted here, in Kubernetes RBAC (which AKS evaluates too),
+# with the verbs `kubectl apply`, `kubectl wait` and the checks use and nothing else.
+resource "kubernetes_role_v1" "deployer" {
+  count = var.deploy_principal_id == null ? 0 : 1
+
+  metadata {
+    name      = "${var.app_name}-deployer"
+    namespace = var.namespace
+  }
+
+  rule {
+    api_groups = ["keda.sh"]
+    resources  = ["scaledobjects"]
+    verbs      = ["get", "list", "watch", "create", "update", "patch"]
+  }
+
+  rule {
+    api_groups = ["gateway.networking.k8s.io"]
+    resources  = ["httproutes"]
+    verbs      = ["get", "list", "watch", "create", "update", "patch"]
+  }
+
+  # The Gateway is stage 2's: the pipeline only waits for it and reads its address.
+  rule {
+    api_groups = ["gateway.networking.k8s.io"]
+    resources  = ["gateways"]
+    verbs      = ["get", "list", "watch"]
+  }
+
+  depends_on = [kubernetes_namespace_v1.this]
+}
+
+resource "kubernetes_role_binding_v1" "deployer" {
+  count = var.deploy_principal_id == null ? 0 : 1
+
+  metadata {
+    name      = "${var.app_name}-deployer"
+    namespace = var.namespace
+  }
+
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "Role"
+    name      = kubernetes_role_v1.deployer[0].metadata[0].name
+  }
+
+  # An Entra identity appears to the API server as a user named by its object id.
+  subject {
+    kind      = "User"
+    name      = var.deploy_principal_id
+    api_group = "rbac.authorization.k8s.io"
+  }
+}

@@ -147,6 +147,12 @@ variable "keda_operator_credential_id" {
   type        = string
 }
 
+variable "deploy_principal_id" {
+  description = "Entra object id of the pipeline's deploy identity; null: no pipeline, no Role binding."
+  type        = string
+  default     = null
+}
+
 variable "tenant_id" {
   description = "Entra tenant of the app identity and the Key Vault."
   type        = string
