@@ -1,4 +1,4 @@
-# The SIDS ML Backend image: the Azure Functions host (v4, Python 3.11) with the app at
+# The SIDS ML Backend image: the Azure Functions host (v4, Python 3.12) with the app at
 # /home/site/wwwroot. One image runs every Kubernetes deployment and the local compose services:
 #   HTTP pods   the default command (the Functions host on port 80 serving `main`), with
 #               AzureWebJobs.worker.Disabled=true so they leave the queue to the workers;
@@ -6,11 +6,11 @@
 #
 # Build: docker build -t sids-ml-backend .   Run locally: docker compose up (docker-compose.yml).
 #
-# The base is pinned to the Functions v4 / Python 3.11 tag, not to a digest: Microsoft republishes
-# that tag with security patches, and the deploy pipeline (.github/workflows/deploy-aks.yml)
+# The base is pinned to the Functions v4 / Python 3.12 tag (Debian 12), not to a digest: Microsoft
+# republishes that tag with security patches, and the pipeline (.github/workflows/deploy.yml)
 # rebuilds on every push to main and deploys the image it pushed under the commit SHA.
 # checkov:skip=CKV_DOCKER_2: no HEALTHCHECK in the image: the same image runs the worker, which serves no HTTP; Kubernetes probes /healthz and /readyz, and compose sets a healthcheck on the api service only
-FROM mcr.microsoft.com/azure-functions/python:4-python3.11
+FROM mcr.microsoft.com/azure-functions/python:4-python3.12
 
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     AzureFunctionsJobHost__Logging__Console__IsEnabled=true \

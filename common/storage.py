@@ -13,14 +13,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from common.errors import ServiceError
 from common.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 # Fail fast when storage is down: a submission should get a 503 in seconds, not hang in retries.
 AZURE_CLIENT_OPTIONS = {
     "retry_total": 1,
@@ -202,7 +201,7 @@ def _open_azure(settings: Settings) -> Storage:
     return Storage(AzureBlobStore(container), AzureQueue(queue), kind="azure")
 
 
-def _azure_call(action: str, call: Callable[[], T]) -> T:
+def _azure_call[T](action: str, call: Callable[[], T]) -> T:
     from azure.core.exceptions import AzureError
 
     try:

@@ -2,11 +2,12 @@
 
     python -m deployment.service_gen --model twolvlImp --image REGISTRY/sids-ml-backend:SHA
 
-`--kind model` (the default) writes the Deployment, Service, PodDisruptionBudget, KEDA
-ScaledObject and Ingress of a per-model service: MODEL_SERVICE=<model>, ingress path /<model>.
-`--kind api` writes the same for the main API (every model, path /), `--kind worker` the queue
-worker and its ScaledObject, `--kind shared` the namespace's shared resources (Terraform renders
-those from the same templates). Values with an honest default have one; the rest (the image, the
+`--kind model` (the default) writes the Deployment, Service, PodDisruptionBudget, NetworkPolicy,
+KEDA ScaledObject and Gateway API HTTPRoute of a per-model service: MODEL_SERVICE=<model>, route
+path /<model>. `--kind api` writes the same for the main API (every model, path /), `--kind
+worker` the queue worker and its ScaledObject, `--kind shared` the namespace's shared resources
+(the Gateway, the admin keys' SecretProviderClass; Terraform renders those from the same
+templates). Values with an honest default have one; the rest (the image, the
 model, the storage account, ...) are asked for when stdin is a terminal, and named in the error
 otherwise or with --non-interactive.
 """
@@ -79,6 +80,15 @@ _storage_name = _matching(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", "a share, queue or
 _resource_group = _matching(r"[-\w.()]{1,90}", "a resource group name")
 _uuid = _matching(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", "a client id (a UUID)")
 _https_url = _matching(r"https://[^\s\"'$%{}]+", "an https URL")
+_host_name = _matching(
+    r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a DNS host name such as api.example.org"
+)
+_key_vault = _matching(r"[A-Za-z][-A-Za-z0-9]{1,22}[A-Za-z0-9]", "a Key Vault name")
+_secret_name = _matching(r"[A-Za-z0-9-]{1,127}", "a Key Vault secret name")
+_certificate_uri = _matching(
+    r"https://[a-z0-9-]+\.vault\.azure\.net/certificates/[A-Za-z0-9-]+",
+    "an unversioned Key Vault certificate URI (https://<vault>.vault.azure.net/certificates/<name>)",
+)
 
 
 def _image(text: str) -> str:
@@ -192,7 +202,36 @@ FIELDS = (
         _dns_label,
         lambda v, _: v["app_name"],
     ),
+    Field(
+        "gateway",
+        "the Gateway the HTTPRoutes attach to",
+        ("model", "api", "shared"),
+        _dns_label,
+        lambda v, _: v["app_name"],
+    ),
+    Field(
+        "admin_secret",
+        "SecretProviderClass and synced Secret of ADMIN_API_KEYS",
+        ("model", "api", "shared"),
+        _dns_label,
+        lambda v, _: f"{v['app_name']}-admin",
+    ),
     Field("identity_client_id", "client id of the managed identity", ("shared",), _uuid),
+    Field("tenant_id", "Entra tenant of the identity and the Key Vault", ("shared",), _uuid),
+    Field(
+        "key_vault_name", "Key Vault of the admin keys and the certificate", ("shared",), _key_vault
+    ),
+    Field(
+        "admin_keys_secret",
+        "Key Vault secret holding ADMIN_API_KEYS",
+        ("shared",),
+        _secret_name,
+        _const("admin-api-keys"),
+    ),
+    Field("host_name", "public host name of the Gateway's TLS listener", ("shared",), _host_name),
+    Field(
+        "tls_certificate_uri", "Key Vault certificate of host_name", ("shared",), _certificate_uri
+    ),
     Field(
         "storage_resource_group",
         "resource group of the storage account",
@@ -260,7 +299,7 @@ def resolve(args: argparse.Namespace, interactive: bool) -> Values:
         _check_service(values)
         model = str(values.pop("model", ""))
         values["model_service"] = model
-        values["ingress_path"] = f"/{model}"
+        values["route_path"] = f"/{model}"
         values["mount_datasets"] = args.shared_volume is not False
     if kind != "shared":
         values.pop("app_name")

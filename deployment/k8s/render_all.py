@@ -32,6 +32,14 @@ EXAMPLE_SHARED = [
     "datasets",
     "--dataset-share-size-gi",
     "100",
+    "--tenant-id",
+    "11111111-1111-1111-1111-111111111111",
+    "--key-vault-name",
+    "kv-sidsml-example",
+    "--host-name",
+    "api.sids-ml.example.org",
+    "--tls-certificate-uri",
+    "https://kv-sidsml-example.vault.azure.net/certificates/api-tls",
 ]
 
 

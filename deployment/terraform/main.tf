@@ -36,10 +36,14 @@ module "sids_ml" {
 
   function_python_version      = var.function_python_version
   function_max_instances       = var.function_max_instances
-  function_dataset_path        = var.function_dataset_path
+  function_instance_memory_mb  = var.function_instance_memory_mb
+  function_dataset_mount       = var.function_dataset_mount
   application_insights_enabled = var.application_insights_enabled
 
-  github_repository            = var.github_repository
-  github_environment           = var.github_environment
-  terraform_state_container_id = var.terraform_state_container_id
+  api_host_name          = var.api_host_name
+  tls_certificate_name   = var.tls_certificate_name
+  admin_keys_secret_name = var.admin_keys_secret_name
+
+  github_repository  = var.github_repository
+  github_environment = var.github_environment
 }

@@ -34,7 +34,7 @@ output "kubectl_credentials_command" {
 }
 
 output "autoscaler_update_command" {
-  description = "Template of the command that retunes the node autoscaler; copy the new bounds into node_min_count/node_max_count."
+  description = "Template of the command that retunes the node autoscaler after creation (Terraform ignores later changes to node_min_count/node_max_count)."
   value       = "az aks update --resource-group ${module.sids_ml.resource_group_name} --name ${module.sids_ml.aks_name} --update-cluster-autoscaler --min-count N --max-count M"
 }
 
@@ -104,7 +104,7 @@ output "app_service_account" {
 }
 
 output "function_app_name" {
-  description = "Name of the Consumption-plan Function App."
+  description = "Name of the Flex Consumption Function App."
   value       = module.sids_ml.function_app_name
 }
 
@@ -114,12 +114,47 @@ output "function_app_hostname" {
 }
 
 output "function_release_container_url" {
-  description = "Where the deploy workflow uploads releases/<sha>.zip for WEBSITE_RUN_FROM_PACKAGE."
+  description = "Where the pipeline keeps releases/<sha>.zip (the rollback restores the previous one)."
   value       = module.sids_ml.function_release_container_url
 }
 
+output "tenant_id" {
+  description = "Entra tenant of the identities and the Key Vault (shared.yaml's tenant_id)."
+  value       = module.sids_ml.tenant_id
+}
+
+output "key_vault_name" {
+  description = "Key Vault of the admin keys (`az keyvault secret set --vault-name <this> --name admin-api-keys`) and the TLS certificate."
+  value       = module.sids_ml.key_vault_name
+}
+
+output "admin_keys_secret_name" {
+  description = "Key Vault secret holding ADMIN_API_KEYS (comma-separated)."
+  value       = module.sids_ml.admin_keys_secret_name
+}
+
+output "tls_certificate_uri" {
+  description = "Unversioned Key Vault URI of the Gateway's certificate."
+  value       = module.sids_ml.tls_certificate_uri
+}
+
+output "github_deploy_principal_id" {
+  description = "Object id of the pipeline's deploy identity: stage 2 lets it apply the namespace's ScaledObjects and HTTPRoutes."
+  value       = module.sids_ml.github_deploy_principal_id
+}
+
+output "keda_operator_credential_id" {
+  description = "The KEDA operator's federated credential (stage 2 restarts the operator after it is created, as AKS's docs require)."
+  value       = module.sids_ml.keda_operator_credential_id
+}
+
+output "api_host_name" {
+  description = "Public host name of the AKS Gateway (point its DNS record at the Gateway's address)."
+  value       = module.sids_ml.api_host_name
+}
+
 output "github_actions_variables" {
-  description = "Repository (or environment) variables of the deploy workflows (.github/workflows/deploy-*.yml); none is a secret."
+  description = "Repository (or environment) variables of the pipeline (.github/workflows/deploy.yml); none is a secret."
   value = {
     AZURE_CLIENT_ID                = module.sids_ml.github_deploy_client_id
     AZURE_TENANT_ID                = module.sids_ml.tenant_id
@@ -138,5 +173,7 @@ output "github_actions_variables" {
     DATASET_FILE_URL               = module.sids_ml.dataset_file_endpoint
     FUNCTION_APP_NAME              = module.sids_ml.function_app_name
     FUNCTION_RELEASE_CONTAINER_URL = module.sids_ml.function_release_container_url
+    FUNCTION_DATASET_IN_PACKAGE    = module.sids_ml.function_dataset_in_package
+    API_HOST_NAME                  = module.sids_ml.api_host_name
   }
 }

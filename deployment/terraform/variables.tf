@@ -50,13 +50,17 @@ variable "tags" {
 }
 
 variable "kubernetes_version" {
-  description = "AKS Kubernetes version as a minor alias (1.33) or exact version; null: the region's default at creation."
+  # Pinned, not the region's default: the manifests are validated for this minor (tests), and the
+  # deploy pipeline installs the cluster's own kubectl version. 1.36 is in AKS support until mid
+  # 2027; the patch channel (aks_upgrade_channel) keeps its patches current. Move it one minor at
+  # a time (`az aks get-versions --location <region>` lists what the region offers).
+  description = "AKS Kubernetes minor version (alias: AKS runs its latest patch)."
   type        = string
-  default     = null
+  default     = "1.36"
 
   validation {
-    condition     = var.kubernetes_version == null || can(regex("^1\\.[0-9]{2}(\\.[0-9]+)?$", var.kubernetes_version))
-    error_message = "kubernetes_version: null, or a version such as 1.33 or 1.33.2."
+    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
+    error_message = "kubernetes_version: a minor version such as 1.36 (AKS picks the latest patch)."
   }
 }
 
@@ -94,7 +98,7 @@ variable "node_vm_size" {
 }
 
 variable "node_min_count" {
-  description = "Fewest nodes the cluster autoscaler keeps. Tune later with `az aks update --update-cluster-autoscaler --min-count N --max-count M`, then copy N here."
+  description = "Fewest nodes the cluster autoscaler keeps, set at creation only: afterwards `az aks update --update-cluster-autoscaler --min-count N --max-count M` owns the bounds (Terraform ignores changes)."
   type        = number
   default     = 2
 
@@ -105,7 +109,7 @@ variable "node_min_count" {
 }
 
 variable "node_max_count" {
-  description = "Most nodes the cluster autoscaler may run (copy M here after `az aks update`, see node_min_count)."
+  description = "Most nodes the cluster autoscaler may run, set at creation only (see node_min_count)."
   type        = number
   default     = 5
 
@@ -260,7 +264,7 @@ variable "dataset_share_quota_gi" {
 }
 
 variable "jobs_queue_name" {
-  description = "Storage queue of pending jobs (JOBS_QUEUE_NAME; worker/function.json reads `jobs`)."
+  description = "Storage queue of pending jobs (JOBS_QUEUE_NAME, which worker/function.json's trigger reads too)."
   type        = string
   default     = "jobs"
 
@@ -282,35 +286,73 @@ variable "results_container_name" {
 }
 
 variable "function_python_version" {
-  description = "Python of the Function App; the image and CI use 3.11."
+  description = "Python of the Function App; the image (4-python3.12), CI and requirements use 3.12."
   type        = string
-  default     = "3.11"
+  default     = "3.12"
 
   validation {
-    condition     = contains(["3.10", "3.11", "3.12"], var.function_python_version)
-    error_message = "function_python_version: 3.10, 3.11 or 3.12 (the last versions Linux Consumption supports)."
+    condition     = contains(["3.12", "3.13"], var.function_python_version)
+    error_message = "function_python_version: 3.12 (what the requirements are pinned and tested for) or 3.13."
   }
 }
 
 variable "function_max_instances" {
-  description = "Most instances the Consumption plan may run (site_config.app_scale_limit)."
+  description = "Most instances the Flex Consumption plan may run (maximum_instance_count)."
   type        = number
-  default     = 10
+  default     = 40
 
   validation {
-    condition     = var.function_max_instances >= 1 && var.function_max_instances <= 200
-    error_message = "function_max_instances: from 1 to 200."
+    condition     = var.function_max_instances >= 1 && var.function_max_instances <= 1000 && floor(var.function_max_instances) == var.function_max_instances
+    error_message = "function_max_instances: a whole number from 1 to 1000."
   }
 }
 
-variable "function_dataset_path" {
-  description = "DATASET_PATH of the Function App. Consumption cannot mount the share, so the dataset ships in the package (the deploy workflow syncs the share into it)."
-  type        = string
-  default     = "/home/site/wwwroot/datasets"
+variable "function_instance_memory_mb" {
+  description = "Memory of each Flex Consumption instance in MB: 2048 (one training at a time fits) or 4096."
+  type        = number
+  default     = 2048
 
   validation {
-    condition     = startswith(var.function_dataset_path, "/")
-    error_message = "function_dataset_path: an absolute path."
+    condition     = contains([2048, 4096], var.function_instance_memory_mb)
+    error_message = "function_instance_memory_mb: 2048 or 4096."
+  }
+}
+
+variable "function_dataset_mount" {
+  description = "Mount the dataset share on the Function App at /mnt/datasets, as the AKS pods do (Flex Consumption mounts Azure Files with the account key, kept in the app's site configuration and Terraform's state); false: no key anywhere, the deploy syncs the share into each package."
+  type        = bool
+  default     = true
+}
+
+variable "api_host_name" {
+  description = "Public host name of the AKS Gateway's HTTPS listener, e.g. api.sids.example.org (a DNS record to the Gateway's address is yours to create)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.api_host_name))
+    error_message = "api_host_name: a lowercase DNS host name such as api.sids.example.org."
+  }
+}
+
+variable "tls_certificate_name" {
+  description = "Key Vault certificate of api_host_name (import it, or let Key Vault issue it, before stage 2)."
+  type        = string
+  default     = "api-tls"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,127}$", var.tls_certificate_name))
+    error_message = "tls_certificate_name: letters, digits and '-'."
+  }
+}
+
+variable "admin_keys_secret_name" {
+  description = "Key Vault secret holding ADMIN_API_KEYS, comma-separated (set it with `az keyvault secret set`; never in a file here)."
+  type        = string
+  default     = "admin-api-keys"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,127}$", var.admin_keys_secret_name))
+    error_message = "admin_keys_secret_name: letters, digits and '-'."
   }
 }
 
@@ -328,17 +370,6 @@ variable "github_repository" {
   validation {
     condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
     error_message = "github_repository: empty, or owner/repo."
-  }
-}
-
-variable "terraform_state_container_id" {
-  description = "Resource id of the Terraform state's blob container (.../storageAccounts/<account>/blobServices/default/containers/<name>); the deploy identity may then read stage 1's state and write stage 2's. Empty: grant that yourself."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = var.terraform_state_container_id == "" || can(regex("^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Storage/storageAccounts/[a-z0-9]{3,24}/blobServices/default/containers/[a-z0-9-]{3,63}$", var.terraform_state_container_id))
-    error_message = "terraform_state_container_id: empty, or a blob container's resource id."
   }
 }
 

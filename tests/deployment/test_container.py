@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "docker-compose.yml"
 TEMPLATES = ROOT / "deployment" / "k8s" / "templates"
-BASE_IMAGE = re.compile(r"mcr\.microsoft\.com/azure-functions/python:4-python3\.11")
+BASE_IMAGE = re.compile(r"mcr\.microsoft\.com/azure-functions/python:4-python3\.12")
 # Top-level folders with Python packages that are not part of the running service.
 NOT_SHIPPED = {"tests", "benchmarks", "deployment"}
 # Settings of the Functions host (not of the app) the image and compose may set.
@@ -91,7 +91,7 @@ def functions() -> set[str]:
     return {path.parent.name for path in ROOT.glob("*/function.json")}
 
 
-def test_base_image_is_the_functions_python_311_image() -> None:
+def test_base_image_is_the_functions_python_312_image() -> None:
     stages = [arguments for instruction, arguments in instructions() if instruction == "FROM"]
     assert len(stages) == 1
     assert BASE_IMAGE.fullmatch(stages[0])

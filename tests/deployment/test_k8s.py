@@ -1,11 +1,15 @@
-"""The Kubernetes manifests: valid for Kubernetes 1.31 and KEDA, consistent with each other and
-with the app (routes, settings, port, models), and the generator's CLI."""
+"""The Kubernetes manifests: valid for the Kubernetes version Terraform pins, for KEDA's CRDs and
+the Gateway API's, consistent with each other and with the app (routes, settings, port, models),
+and the generator's CLI."""
 
 import builtins
 import copy
 import importlib.util
 import io
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,12 +28,41 @@ from deployment.k8s.render import TEMPLATES_DIR, render, template_variables
 from models import available_model_names
 
 REPO = Path(__file__).resolve().parents[2]
-KEDA_SCHEMAS = REPO.parent / "shared" / "schemas" / "keda"
-KUBERNETES_VERSION = "1.31.0"
+# ../shared next to the repository (or next to the folder of its worktrees).
+KEDA_SCHEMAS = (
+    next(
+        (p for p in (REPO.parent / "shared", REPO.parent.parent / "shared") if p.is_dir()),
+        REPO.parent / "shared",
+    )
+    / "schemas"
+    / "keda"
+)
+GATEWAY_VALIDATOR = REPO / "deployment" / "validate_gateway.mjs"
+GATEWAY_PACKAGE = REPO / "node_modules" / "@kubernetes-models" / "gateway-api"
+TERRAFORM_VARIABLES = REPO / "deployment" / "terraform" / "variables.tf"
 KEDA_KINDS = {"ScaledObject", "TriggerAuthentication"}
+GATEWAY_KINDS = {"Gateway", "HTTPRoute"}
+# The Secrets Store CSI driver's class: a CRD of the AKS add-on, checked structurally below.
+CSI_KINDS = {"SecretProviderClass"}
+CUSTOM_KINDS = KEDA_KINDS | GATEWAY_KINDS | CSI_KINDS
 MODELS = available_model_names()
 SERVICE_FILES = ["api.yaml", "api-no-share.yaml", *(f"model-{m.lower()}.yaml" for m in MODELS)]
 WORKLOAD_FILES = [*SERVICE_FILES, "worker.yaml"]
+
+
+def _pinned_kubernetes_version() -> str:
+    """The minor Terraform pins the cluster to (stage 1's kubernetes_version), as x.y.0."""
+    block = TERRAFORM_VARIABLES.read_text().split('variable "kubernetes_version"', 1)[1]
+    (minor,) = re.findall(r'default\s*=\s*"(1\.\d+)"', block.split("\nvariable ", 1)[0])
+    return f"{minor}.0"
+
+
+KUBERNETES_VERSION = _pinned_kubernetes_version()
+
+# Settings another change adds to common/settings.py (the admin keys, and /metrics without a key
+# inside the cluster); the manifests already set them. Once Settings declares them, this set is
+# redundant, not wrong.
+PENDING_SETTINGS = {"ADMIN_API_KEYS", "METRICS_PUBLIC"}
 
 # Settings read by the Functions host, not by the app: the only names the manifests may set
 # besides the app's settings (common.settings.Settings).
@@ -66,7 +99,16 @@ def _container(manifest: Manifest) -> dict[str, Any]:
 
 
 def _env(manifest: Manifest) -> dict[str, str]:
-    return {item["name"]: item["value"] for item in _container(manifest).get("env", [])}
+    """The container's literal env values (not the ones taken from a Secret)."""
+    return {
+        item["name"]: item["value"]
+        for item in _container(manifest).get("env", [])
+        if "value" in item
+    }
+
+
+def _env_names(manifest: Manifest) -> set[str]:
+    return {item["name"] for item in _container(manifest).get("env", [])}
 
 
 def _settings_from(
@@ -85,15 +127,19 @@ def test_every_example_is_rendered(manifests: dict[str, Manifest]) -> None:
     assert set(manifests) == {"shared.yaml", "worker.yaml", *SERVICE_FILES}
 
 
-def test_builtin_kinds_are_valid_for_kubernetes_1_31(manifests: dict[str, Manifest]) -> None:
+def test_the_pinned_version_is_one_kubernetes_validate_knows() -> None:
+    assert KUBERNETES_VERSION in kubernetes_validate.utils.all_versions()
+
+
+def test_builtin_kinds_are_valid_for_the_pinned_kubernetes(manifests: dict[str, Manifest]) -> None:
     checked = 0
     for manifest in manifests.values():
         for kind, document in manifest.items():
-            if kind not in KEDA_KINDS:
+            if kind not in CUSTOM_KINDS:
                 # strict: an unknown (misspelt) field is an error, not silently dropped.
                 kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
                 checked += 1
-    assert checked == 4 + 5 * len(SERVICE_FILES) + 2
+    assert checked == 4 + 4 * len(SERVICE_FILES) + 2
 
 
 def _strict(schema: Any) -> Any:
@@ -140,6 +186,76 @@ def test_a_misspelt_keda_field_is_caught() -> None:
         _keda_validator("ScaledObject").validate(scaled)
 
 
+def _validate_gateway_objects(documents: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    if node is None or not GATEWAY_PACKAGE.is_dir():
+        pytest.fail(
+            "node or @kubernetes-models/gateway-api is missing: run `npm ci` (make test does)"
+        )
+    return subprocess.run(
+        [node, str(GATEWAY_VALIDATOR)],
+        input=json.dumps(documents),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_gateway_objects_match_the_gateway_api_crds(manifests: dict[str, Manifest]) -> None:
+    documents = [
+        manifest[kind]
+        for manifest in manifests.values()
+        for kind in GATEWAY_KINDS & manifest.keys()
+    ]
+    # The Gateway and its /metrics rule in shared.yaml, one route per service.
+    assert len(documents) == 2 + len(SERVICE_FILES)
+    result = _validate_gateway_objects(documents)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok ") == len(documents)
+
+
+def test_an_invalid_gateway_object_is_caught(manifests: dict[str, Manifest]) -> None:
+    route = copy.deepcopy(manifests["api.yaml"]["HTTPRoute"])
+    route["spec"]["rules"][0]["matches"][0]["path"]["type"] = "Prefix"  # Ingress's word, not ours
+    gateway = copy.deepcopy(manifests["shared.yaml"]["Gateway"])
+    gateway["spec"]["listeners"][0]["port"] = 0
+    result = _validate_gateway_objects([route, gateway])
+    assert result.returncode == 1
+    assert "invalid HTTPRoute/" in result.stdout and "invalid Gateway/" in result.stdout
+
+
+# The package checks values, not names: a misspelt field would pass it, so the fields used are
+# compared with the Gateway API's (v1, standard channel) here.
+GATEWAY_FIELDS = {
+    "spec": {"gatewayClassName", "listeners", "addresses", "infrastructure"},
+    "listener": {"name", "hostname", "port", "protocol", "tls", "allowedRoutes"},
+    "tls": {"mode", "certificateRefs", "options"},
+    "route": {"parentRefs", "hostnames", "rules"},
+    "parentRef": {"group", "kind", "namespace", "name", "sectionName", "port"},
+    "rule": {"name", "matches", "filters", "backendRefs", "timeouts"},
+    "backendRef": {"group", "kind", "name", "namespace", "port", "weight", "filters"},
+    "timeouts": {"request", "backendRequest"},
+}
+
+
+def test_gateway_objects_use_only_gateway_api_fields(manifests: dict[str, Manifest]) -> None:
+    gateway = manifests["shared.yaml"]["Gateway"]["spec"]
+    assert set(gateway) <= GATEWAY_FIELDS["spec"]
+    for listener in gateway["listeners"]:
+        assert set(listener) <= GATEWAY_FIELDS["listener"]
+        assert set(listener["tls"]) <= GATEWAY_FIELDS["tls"]
+    routes = [m["HTTPRoute"]["spec"] for m in manifests.values() if "HTTPRoute" in m]
+    for route in routes:
+        assert set(route) <= GATEWAY_FIELDS["route"]
+        for parent in route["parentRefs"]:
+            assert set(parent) <= GATEWAY_FIELDS["parentRef"]
+        for rule in route["rules"]:
+            assert set(rule) <= GATEWAY_FIELDS["rule"]
+            assert set(rule.get("timeouts", {})) <= GATEWAY_FIELDS["timeouts"]
+            for backend in rule.get("backendRefs", []):
+                assert set(backend) <= GATEWAY_FIELDS["backendRef"]
+
+
 @pytest.mark.parametrize(("file_name", "arguments"), render_all.example_arguments().items())
 def test_terraform_and_python_whitespace_give_the_same_documents(
     file_name: str, arguments: list[str]
@@ -183,8 +299,11 @@ def test_container_port_is_the_functions_host_port_and_the_service_target(
     assert port["containerPort"] == 80 == int(_dockerfile("EXPOSE"))
     (service_port,) = manifest["Service"]["spec"]["ports"]
     assert service_port["targetPort"] == port["name"]
-    backend = manifest["Ingress"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    assert backend == {"name": manifest["Service"]["metadata"]["name"], "port": {"name": "http"}}
+    (backend,) = manifest["HTTPRoute"]["spec"]["rules"][0]["backendRefs"]
+    assert backend == {
+        "name": manifest["Service"]["metadata"]["name"],
+        "port": service_port["port"],
+    }
     assert service_port["name"] == "http"
 
 
@@ -203,9 +322,9 @@ def _settings_env_names() -> set[str]:
 def test_every_env_name_is_a_setting_or_a_functions_host_setting(
     manifests: dict[str, Manifest], file_name: str
 ) -> None:
-    names = set(manifests["shared.yaml"]["ConfigMap"]["data"]) | set(_env(manifests[file_name]))
-    unknown = {n for n in names if n.upper() not in _settings_env_names()} - FUNCTIONS_HOST_SETTINGS
-    assert not unknown
+    names = set(manifests["shared.yaml"]["ConfigMap"]["data"]) | _env_names(manifests[file_name])
+    unknown = {n for n in names if n.upper() not in _settings_env_names()}
+    assert not unknown - FUNCTIONS_HOST_SETTINGS - PENDING_SETTINGS
 
 
 def test_config_map_gives_the_app_its_production_settings(
@@ -230,8 +349,8 @@ def test_a_model_service_serves_its_model_under_its_prefix(
     settings = _settings_from(manifest, manifests["shared.yaml"], monkeypatch)
     assert settings.model_service == model
     assert [spec.name for spec in create_app(settings).state.models] == [model]
-    (path,) = manifest["Ingress"]["spec"]["rules"][0]["http"]["paths"]
-    assert (path["path"], path["pathType"]) == (f"/{model}", "Prefix")
+    (match,) = manifest["HTTPRoute"]["spec"]["rules"][0]["matches"]
+    assert match["path"] == {"type": "PathPrefix", "value": f"/{model}"}
 
 
 def test_the_main_api_serves_every_model_under_slash(
@@ -240,8 +359,8 @@ def test_the_main_api_serves_every_model_under_slash(
     manifest = manifests["api.yaml"]
     settings = _settings_from(manifest, manifests["shared.yaml"], monkeypatch)
     assert [spec.name for spec in create_app(settings).state.models] == MODELS
-    (path,) = manifest["Ingress"]["spec"]["rules"][0]["http"]["paths"]
-    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    (match,) = manifest["HTTPRoute"]["spec"]["rules"][0]["matches"]
+    assert match["path"] == {"type": "PathPrefix", "value": "/"}
 
 
 @pytest.mark.parametrize("file_name", SERVICE_FILES)
@@ -284,18 +403,51 @@ def test_pods_run_unprivileged(manifests: dict[str, Manifest], file_name: str) -
     assert "emptyDir" in volumes[tmp["name"]]
 
 
-def test_no_secret_or_account_key_is_used(manifests: dict[str, Manifest]) -> None:
+def test_no_secret_or_account_key_is_in_the_manifests(manifests: dict[str, Manifest]) -> None:
     text = yaml.safe_dump(manifests)
     assert "Secret" not in {kind for manifest in manifests.values() for kind in manifest}
-    for forbidden in (
-        "secretKeyRef",
-        "secretRef",
-        "nodeStageSecretRef",
-        "secretName",
-        "AccountKey",
-    ):
+    for forbidden in ("secretRef", "nodeStageSecretRef", "AccountKey", "certificateRefs"):
         assert forbidden not in text
     assert "CONNECTION_STRING" not in text and "JobsStorage" not in text
+
+
+def test_the_only_secret_is_the_admin_keys_from_key_vault(manifests: dict[str, Manifest]) -> None:
+    shared = manifests["shared.yaml"]
+    provider = shared["SecretProviderClass"]
+    assert provider["apiVersion"] == "secrets-store.csi.x-k8s.io/v1"
+    spec = provider["spec"]
+    assert spec["provider"] == "azure"
+    parameters = spec["parameters"]
+    client_id = shared["ServiceAccount"]["metadata"]["annotations"][
+        "azure.workload.identity/client-id"
+    ]
+    assert (parameters["usePodIdentity"], parameters["clientID"]) == ("false", client_id)
+    assert parameters["keyvaultName"] and parameters["tenantId"]
+    (entry,) = yaml.safe_load(parameters["objects"])["array"]
+    objects = yaml.safe_load(entry)
+    assert objects["objectType"] == "secret"
+    (synced,) = spec["secretObjects"]
+    assert synced["data"] == [{"objectName": objects["objectName"], "key": "ADMIN_API_KEYS"}]
+    for file_name in SERVICE_FILES:
+        manifest = manifests[file_name]
+        refs = [item for item in _container(manifest)["env"] if "valueFrom" in item]
+        assert refs == [
+            {
+                "name": "ADMIN_API_KEYS",
+                "valueFrom": {
+                    "secretKeyRef": {"name": synced["secretName"], "key": "ADMIN_API_KEYS"}
+                },
+            }
+        ]
+        # The driver syncs the Secret only while a pod mounts the class.
+        volumes = {v["name"]: v for v in _pod(manifest)["spec"]["volumes"]}
+        csi = volumes["admin-secrets"]["csi"]
+        assert csi["driver"] == "secrets-store.csi.k8s.io" and csi["readOnly"] is True
+        assert csi["volumeAttributes"] == {"secretProviderClass": provider["metadata"]["name"]}
+        mounts = {m["name"]: m for m in _container(manifest)["volumeMounts"]}
+        assert mounts["admin-secrets"]["readOnly"] is True
+    # The worker has no admin route: no key.
+    assert "ADMIN_API_KEYS" not in _env_names(manifests["worker.yaml"])
 
 
 def test_one_identity_for_the_pods_the_share_and_keda(manifests: dict[str, Manifest]) -> None:
@@ -393,9 +545,53 @@ def test_services_scale_on_cpu_and_roll_without_downtime(
         "maxUnavailable": 0,
     }
     assert _container(manifest)["resources"]["requests"]["cpu"] == "500m"  # the CPU trigger's base
-    annotations = manifest["Ingress"]["metadata"]["annotations"]
-    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
-        assert int(annotations[f"nginx.ingress.kubernetes.io/{timeout}"]) >= 300
+    timeouts = manifest["HTTPRoute"]["spec"]["rules"][0]["timeouts"]
+    assert int(timeouts["request"].removesuffix("s")) >= 300  # the sync route's training timeout
+
+
+def test_the_gateway_serves_https_only_with_the_key_vault_certificate(
+    manifests: dict[str, Manifest],
+) -> None:
+    shared = manifests["shared.yaml"]
+    gateway = shared["Gateway"]
+    assert gateway["spec"]["gatewayClassName"] == "approuting-istio"
+    (listener,) = gateway["spec"]["listeners"]
+    assert (listener["name"], listener["protocol"], listener["port"]) == ("https", "HTTPS", 443)
+    assert listener["hostname"] == "api.sids-ml.example.org"
+    assert listener["tls"]["mode"] == "Terminate"
+    options = listener["tls"]["options"]
+    assert re.fullmatch(
+        r"https://[\w-]+\.vault\.azure\.net/certificates/[\w-]+",
+        options["kubernetes.azure.com/tls-cert-keyvault-uri"],
+    )
+    # The add-on fetches the certificate as the app's (federated) service account.
+    service_account = shared["ServiceAccount"]["metadata"]["name"]
+    assert options["kubernetes.azure.com/tls-cert-service-account"] == service_account
+    assert listener["allowedRoutes"] == {"namespaces": {"from": "Same"}}
+
+
+@pytest.mark.parametrize("file_name", [*SERVICE_FILES, "shared.yaml"])
+def test_routes_attach_to_the_https_listener(
+    manifests: dict[str, Manifest], file_name: str
+) -> None:
+    gateway = manifests["shared.yaml"]["Gateway"]
+    route = manifests[file_name]["HTTPRoute"]
+    assert route["metadata"]["namespace"] == gateway["metadata"]["namespace"]
+    assert route["spec"]["parentRefs"] == [
+        {"name": gateway["metadata"]["name"], "sectionName": "https"}
+    ]
+
+
+def test_metrics_stay_inside_the_cluster(manifests: dict[str, Manifest]) -> None:
+    """Pods serve /metrics without a key (METRICS_PUBLIC) to in-cluster scrapers; the Gateway's
+    exact /metrics rule has no backend, so the public never reaches it."""
+    (rule,) = manifests["shared.yaml"]["HTTPRoute"]["spec"]["rules"]
+    assert rule["matches"] == [{"path": {"type": "Exact", "value": "/metrics"}}]
+    assert "backendRefs" not in rule and "filters" not in rule
+    routes = set(create_app(Settings()).openapi()["paths"])
+    assert "/metrics" in routes
+    for file_name in SERVICE_FILES:
+        assert _env(manifests[file_name])["METRICS_PUBLIC"] == "true"
 
 
 def test_worker_scales_to_zero_on_the_jobs_queue(manifests: dict[str, Manifest]) -> None:
@@ -459,7 +655,7 @@ def test_cli_writes_a_model_service_non_interactively(tmp_path: Path, no_termina
         "PodDisruptionBudget",
         "NetworkPolicy",
         "ScaledObject",
-        "Ingress",
+        "HTTPRoute",
     }
     assert {document["metadata"]["namespace"] for document in manifest.values()} == {"prod"}
     assert manifest["Deployment"]["metadata"]["name"] == f"sids-ml-backend-{model.lower()}"
@@ -490,8 +686,9 @@ def test_shared_resources_need_every_account_detail(
 ) -> None:
     assert service_gen.main(["--kind", "shared", "--non-interactive"]) == 2
     assert (
-        "missing --storage-account, --identity-client-id, --storage-resource-group, "
-        "--dataset-share, --dataset-share-size-gi, --blob-url, --queue-url"
+        "missing --storage-account, --identity-client-id, --tenant-id, --key-vault-name, "
+        "--host-name, --tls-certificate-uri, --storage-resource-group, --dataset-share, "
+        "--dataset-share-size-gi, --blob-url, --queue-url"
     ) in capsys.readouterr().err
 
 

@@ -6,8 +6,10 @@ releases.hashicorp.com, outside the package registries this project may use, so 
 check what the deployment depends on: the provider pins, documented and typed variables, the
 templates rendered by templatefile() and the variables passed to them (against the contract
 shared with deployment/k8s/render.py and deployment/service_gen.py), that nothing sets a storage
-key or a registry admin user, and the autoscaler, KEDA, workload identity and Consumption-plan
-settings. checkov (`checkov -d deployment/terraform --framework terraform`) runs separately.
+key or a registry admin user (but for the one documented share mount), the pinned Kubernetes
+version, the autoscaler bounds left to the CLI, KEDA, workload identity, the least-privileged
+deploy identity, the Key Vault secrets and the Flex Consumption settings. checkov
+(`checkov -d deployment/terraform --framework terraform`) runs separately.
 """
 
 import re
@@ -298,6 +300,13 @@ def sample_values() -> dict[str, dict[str, Any]]:
             "queue_url": "https://stsidsmlproddata.queue.core.windows.net",
             "jobs_queue": "jobs",
             "results_container": "results",
+            "gateway": "sids-ml-backend",
+            "admin_secret": "sids-ml-backend-admin",
+            "tenant_id": "11111111-1111-1111-1111-111111111111",
+            "key_vault_name": "kv-sidsml-prod",
+            "admin_keys_secret": "admin-api-keys",
+            "host_name": "api.sids.example.org",
+            "tls_certificate_uri": "https://kv-sidsml-prod.vault.azure.net/certificates/api-tls",
         },
         "service.yaml": common
         | sized
@@ -309,9 +318,11 @@ def sample_values() -> dict[str, dict[str, Any]]:
             "max_replicas": 4,
             "max_surge": "1",
             "max_unavailable": "0",
-            "ingress_path": "/",
+            "route_path": "/",
             "mount_datasets": True,
             "service_account": "sids-ml-backend",
+            "gateway": "sids-ml-backend",
+            "admin_secret": "sids-ml-backend-admin",
         },
         "worker.yaml": common
         | sized
@@ -360,13 +371,32 @@ def test_the_worker_scaler_finds_the_shared_trigger_authentication() -> None:
     )
 
 
-def test_the_ingress_class_has_a_controller() -> None:
-    ingress = next(doc for doc in rendered("service.yaml") if doc["kind"] == "Ingress")
-    assert (
-        unquote(module_locals(APP_MODULE)["ingress_class"]) == ingress["spec"]["ingressClassName"]
+def test_routes_attach_to_the_gateway_terraform_renders() -> None:
+    (gateway,) = [doc for doc in rendered("shared.yaml") if doc["kind"] == "Gateway"]
+    route = next(doc for doc in rendered("service.yaml") if doc["kind"] == "HTTPRoute")
+    assert route["spec"]["parentRefs"][0]["name"] == gateway["metadata"]["name"]
+    found = module_locals(APP_MODULE)
+    assert unquote(found["gateway"]) == "${var.app_name}"
+    assert unquote(found["admin_secret"]) == "${var.app_name}-admin"
+    # No NGINX: the Gateway API replaced the managed ingress; the add-on runs without its
+    # NGINX controller and nothing creates one.
+    aks = resource(AZURE_MODULE, "azurerm_kubernetes_cluster", "this")
+    assert unquote(first(aks, "web_app_routing")["default_nginx_controller"]) == "None"
+    for directory in DIRECTORIES:
+        for _kind, name, body in resources(directory):
+            assert not any("NginxIngressController" in text for text in strings(body)), name
+
+
+def test_stage_2_restarts_the_keda_operator_when_its_credential_changes() -> None:
+    restart = resource(APP_MODULE, "kubernetes_annotations", "keda_operator_restart")
+    metadata = first(restart, "metadata")
+    assert (unquote(metadata["name"]), unquote(metadata["namespace"])) == (
+        "keda-operator",
+        "kube-system",
     )
-    controller = resource(APP_MODULE, "kubernetes_manifest", "nginx_ingress_controller")
-    assert "local.ingress_class" in controller["manifest"]["spec"]["ingressClassName"]
+    assert "var.keda_operator_credential_id" in str(restart["template_annotations"])
+    output = declared(AZURE_MODULE, "output")["keda_operator_credential_id"]
+    assert '["keda-operator"]' in output["value"]
 
 
 def test_names_and_sizes_default_as_the_generator_does() -> None:
@@ -390,10 +420,17 @@ def test_names_and_sizes_default_as_the_generator_does() -> None:
 # Credentials: none in configuration.
 
 
+# The one key in configuration: Flex Consumption mounts Azure Files only with the account key
+# (function.tf explains; function_dataset_mount = false removes it).
+SHARE_MOUNT = ("azurerm_function_app_flex_consumption", "this")
+
+
 def test_no_resource_sets_a_storage_key_or_a_registry_admin_user() -> None:
     for directory in DIRECTORIES:
         for kind, name, body in resources(directory):
             assert not KEY_ATTRIBUTES & set(body), (kind, name)
+            if (kind, name) == SHARE_MOUNT:
+                body = {key: value for key, value in body.items() if key != "dynamic"}
             assert not any(KEY_REFERENCES.search(text) for text in strings(body)), (kind, name)
             assert body.get("admin_enabled") is not True, (kind, name)
     registry = resource(AZURE_MODULE, "azurerm_container_registry", "this")
@@ -422,7 +459,13 @@ def test_storage_children_are_created_through_resource_manager() -> None:
         for kind, name, body in resources(AZURE_MODULE)
         if kind in ("azurerm_storage_share", "azurerm_storage_queue", "azurerm_storage_container")
     }
-    assert {name for _, name in children} == {"datasets", "jobs", "results", "releases"}
+    assert {name for _, name in children} == {
+        "datasets",
+        "jobs",
+        "results",
+        "releases",
+        "deployment",
+    }
     for body in children.values():
         assert "storage_account_id" in body
         assert "storage_account_name" not in body
@@ -437,8 +480,14 @@ def test_aks_autoscaler_keda_workload_identity_and_monitoring_are_on() -> None:
     assert pool["auto_scaling_enabled"] is True
     assert pool["min_count"] == "${var.node_min_count}"
     assert pool["max_count"] == "${var.node_max_count}"
-    assert first(aks, "lifecycle")["ignore_changes"] == ["${default_node_pool[0].node_count}"]
+    # Terraform sets the first bounds; then `az aks update --update-cluster-autoscaler` owns them.
+    assert first(aks, "lifecycle")["ignore_changes"] == [
+        "${default_node_pool[0].node_count}",
+        "${default_node_pool[0].min_count}",
+        "${default_node_pool[0].max_count}",
+    ]
     assert first(aks, "workload_autoscaler_profile")["keda_enabled"] is True
+    assert first(aks, "key_vault_secrets_provider")["secret_rotation_enabled"] is True
     assert aks["oidc_issuer_enabled"] is True
     assert aks["workload_identity_enabled"] is True
     assert aks["role_based_access_control_enabled"] is True
@@ -448,6 +497,31 @@ def test_aks_autoscaler_keda_workload_identity_and_monitoring_are_on() -> None:
         "azurerm_log_analytics_workspace" in first(aks, "oms_agent")["log_analytics_workspace_id"]
     )
     assert unquote(first(aks, "identity")["type"]) == "SystemAssigned"
+
+
+def test_aks_runs_a_pinned_kubernetes_minor() -> None:
+    aks = resource(AZURE_MODULE, "azurerm_kubernetes_cluster", "this")
+    assert aks["kubernetes_version"] == "${var.kubernetes_version}"
+    variable = declared(STAGE_1, "variable")["kubernetes_version"]
+    # A minor alias, never null (the region's default drifts out of support).
+    assert re.fullmatch(r"1\.\d{2}", unquote(variable["default"]))
+    assert int(unquote(variable["default"]).split(".")[1]) >= 34
+    assert "default" not in declared(AZURE_MODULE, "variable")["kubernetes_version"]
+
+
+def test_federated_credentials_use_the_forms_azurerm_5_keeps() -> None:
+    credentials = [
+        (name, body)
+        for kind, name, body in resources(AZURE_MODULE)
+        if kind == "azurerm_federated_identity_credential"
+    ]
+    assert {name for name, _ in credentials} == {"app", "github"}
+    for name, body in credentials:
+        assert "user_assigned_identity_id" in body, name
+        assert "parent_id" not in body and "resource_group_name" not in body, name
+    insights = resource(AZURE_MODULE, "azurerm_application_insights", "this")
+    assert insights["local_authentication_enabled"] is False
+    assert "local_authentication_disabled" not in insights
 
 
 def test_the_kubelet_identity_pulls_from_the_registry() -> None:
@@ -473,39 +547,94 @@ def test_identities_get_the_storage_roles_their_paths_need() -> None:
         "Storage Queue Data Contributor",
         "Storage Account Contributor",  # the CSI driver's workload identity mount
         "Storage Blob Data Owner",  # identity-based Functions host storage
+        "Key Vault Secrets User",  # admin keys (CSI driver, Key Vault reference)
+        "Key Vault Certificate User",  # the Gateway's certificate
     ):
         assert f'role = "{needed}"' in roles
 
 
-# The Consumption-plan Function App.
-
-
-def test_function_app_is_linux_consumption_python_without_a_share_mount() -> None:
-    plan = resource(AZURE_MODULE, "azurerm_service_plan", "this")
-    assert (unquote(plan["os_type"]), unquote(plan["sku_name"])) == ("Linux", "Y1")
-    app = resource(AZURE_MODULE, "azurerm_linux_function_app", "this")
-    stack = first(first(app, "site_config"), "application_stack")
-    assert stack["python_version"] == "${var.function_python_version}"
-    assert unquote(declared(STAGE_1, "variable")["function_python_version"]["default"]) == "3.11"
-    # Consumption cannot mount shares; the block would also need the account key.
-    assert "storage_account" not in app
-    assert app["storage_uses_managed_identity"] is True
-    assert first(app, "lifecycle")["ignore_changes"] == [
-        '${app_settings["WEBSITE_RUN_FROM_PACKAGE"]}'
+def test_the_key_vault_is_rbac_only_and_recoverable() -> None:
+    vault = resource(AZURE_MODULE, "azurerm_key_vault", "this")
+    assert vault["rbac_authorization_enabled"] is True
+    assert vault["purge_protection_enabled"] is True
+    assert "enable_rbac_authorization" not in vault  # deprecated in azurerm 4
+    # Terraform never holds a secret value: operators set them (README).
+    assert not [
+        kind for kind, _, _ in resources(AZURE_MODULE) if kind == "azurerm_key_vault_secret"
     ]
+
+
+def test_the_deploy_identity_writes_one_namespace_and_is_no_cluster_admin() -> None:
+    roles = module_locals(AZURE_MODULE)["github_deploy_roles"]
+    assert "Cluster Admin" not in roles and "RBAC Admin" not in roles
+    assert 'role = "Azure Kubernetes Service RBAC Writer"' in roles
+    assert "namespaces/${var.app_namespace}" in roles
+    assert 'role = "Azure Kubernetes Service Cluster User Role"' in roles
+    assert 'role = "Azure Kubernetes Service RBAC Reader"' in roles
+    assert "namespaces/kube-system" in roles
+    # The only Writer is namespace-scoped; nothing is Owner or Contributor on a whole resource.
+    assert roles.count("RBAC Writer") == 1
+    assert not re.search(r'role = "(Owner|Contributor)"', roles)
+
+
+# The Flex Consumption Function App.
+
+
+def test_function_app_is_flex_consumption_python_with_identity_deployment_storage() -> None:
+    plan = resource(AZURE_MODULE, "azurerm_service_plan", "this")
+    assert (unquote(plan["os_type"]), unquote(plan["sku_name"])) == ("Linux", "FC1")
+    assert not [
+        kind for kind, _, _ in resources(AZURE_MODULE) if kind == "azurerm_linux_function_app"
+    ]
+    app = resource(AZURE_MODULE, "azurerm_function_app_flex_consumption", "this")
+    assert unquote(app["runtime_name"]) == "python"
+    assert app["runtime_version"] == "${var.function_python_version}"
+    assert unquote(declared(STAGE_1, "variable")["function_python_version"]["default"]) == "3.12"
+    # The package from a blob container, read with the user-assigned identity: no key.
+    assert unquote(app["storage_authentication_type"]) == "UserAssignedIdentity"
+    assert "azurerm_user_assigned_identity.func.id" in app["storage_user_assigned_identity_id"]
+    assert "azurerm_storage_container.deployment.name" in app["storage_container_endpoint"]
+    assert "storage_access_key" not in app
+    assert app["function_app_storage_uses_managed_identity"] is True
+    assert "azurerm_user_assigned_identity.func.id" in app["key_vault_reference_identity_id"]
+
+
+def test_function_app_mounts_the_dataset_share_at_dataset_path() -> None:
+    app = resource(AZURE_MODULE, "azurerm_function_app_flex_consumption", "this")
+    (mount,) = [block['"storage_account"'] for block in app["dynamic"]]
+    assert mount["for_each"] == "${var.function_dataset_mount ? [1] : []}"
+    content = first(mount, "content")
+    assert unquote(content["type"]) == "AzureFiles"
+    assert "azurerm_storage_share.datasets.name" in content["share_name"]
+    assert content["mount_path"] == "${local.function_dataset_path}"
+    paths = module_locals(AZURE_MODULE)["function_dataset_path"]
+    # The mount where the AKS pods have it; without it, the package the pipeline fills.
+    assert (
+        paths == '${var.function_dataset_mount ? "/mnt/datasets" : "/home/site/wwwroot/datasets"}'
+    )
+    assert declared(STAGE_1, "variable")["function_dataset_mount"]["default"] is True
 
 
 def test_function_app_settings_use_identity_connections_and_no_demo_data() -> None:
     settings = module_locals(AZURE_MODULE)["function_app_settings"]
     assert 'DEMO_DATA_FALLBACK = "false"' in settings
-    assert "DATASET_PATH = var.function_dataset_path" in settings
+    assert "DATASET_PATH = local.function_dataset_path" in settings
+    assert "JOBS_QUEUE_NAME = var.jobs_queue_name" in settings  # worker/function.json's queue
     for name in ("JobsStorage__blobServiceUri", "JobsStorage__queueServiceUri"):
         assert f"{name} = local.jobs_storage." in settings
     assert 'JobsStorage__credential = "managedidentity"' in settings
-    # application_stack sets the worker runtime; the setting must not be repeated.
-    assert "FUNCTIONS_WORKER_RUNTIME" not in settings
-    path = unquote(declared(STAGE_1, "variable")["function_dataset_path"]["default"])
-    assert path.startswith("/home/site/wwwroot/")
+    # Flex Consumption sets the runtime and reads its package itself: neither is a setting.
+    for retired in ("FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE", "METRICS_PUBLIC"):
+        assert retired not in settings
+
+
+def test_function_app_reads_the_admin_keys_from_key_vault() -> None:
+    found = module_locals(AZURE_MODULE)
+    assert "ADMIN_API_KEYS = local.admin_keys_reference" in found["function_app_settings"]
+    assert unquote(found["admin_keys_reference"]) == (
+        "@Microsoft.KeyVault(VaultName=${azurerm_key_vault.this.name};"
+        "SecretName=${var.admin_keys_secret_name})"
+    )
 
 
 # Outputs, and stage 2 reading them.
@@ -578,3 +707,33 @@ def test_checkov_suppressions_are_inline_and_give_a_reason() -> None:
     for skip in skips:
         assert re.fullmatch(r"#checkov:skip=CKV2?_AZURE_\d+:\S.{30,}", skip), skip
     assert not list(TERRAFORM.rglob(".checkov.y*ml"))
+
+
+def test_the_deploy_identity_gets_the_custom_kinds_of_its_namespace_only() -> None:
+    role = resource(APP_MODULE, "kubernetes_role_v1", "deployer")
+    assert first(role, "metadata")["namespace"] == "${var.namespace}"
+    rules = {
+        (unquote(r["api_groups"][0]), unquote(resource_name)): set(map(unquote, r["verbs"]))
+        for r in role["rule"]
+        for resource_name in r["resources"]
+    }
+    writes = {"get", "list", "watch", "create", "update", "patch"}
+    assert rules == {
+        ("keda.sh", "scaledobjects"): writes,
+        ("gateway.networking.k8s.io", "httproutes"): writes,
+        ("gateway.networking.k8s.io", "gateways"): {"get", "list", "watch"},
+    }
+    assert not any("delete" in verbs or "*" in verbs for verbs in rules.values())
+    binding = resource(APP_MODULE, "kubernetes_role_binding_v1", "deployer")
+    subject = first(binding, "subject")
+    assert (unquote(subject["kind"]), subject["name"]) == ("User", "${var.deploy_principal_id}")
+    assert "local.infra.github_deploy_principal_id" in (STAGE_2 / "main.tf").read_text()
+    # The kinds it may write are exactly the custom kinds the pipeline applies.
+    kinds = {
+        doc["kind"]
+        for template in ("service.yaml", "worker.yaml")
+        for doc in rendered(template)
+        if "/" in doc["apiVersion"]
+        and doc["apiVersion"].split("/")[0] not in {"apps", "policy", "networking.k8s.io"}
+    }
+    assert kinds == {"ScaledObject", "HTTPRoute"}

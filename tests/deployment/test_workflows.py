@@ -1,6 +1,7 @@
-"""The GitHub Actions workflows: CI runs the CI script, deploys sign in with OIDC, deploy only
-tested commits, tag the image with the commit SHA and wait for every rollout; actionlint and
-yamllint find nothing."""
+"""The GitHub Actions workflows: CI runs the CI script on Python 3.12 and Node 24; one pipeline
+runs the tests once, then builds, deploys and verifies, signs in with OIDC, tags the image with the
+commit SHA, waits for every rollout and rolls a failed one back; actions are Node 24 releases
+pinned by SHA; actionlint and yamllint find nothing."""
 
 import os
 import re
@@ -18,7 +19,19 @@ from common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-DEPLOY_WORKFLOWS = ("deploy-aks.yml", "deploy-functions.yml")
+DEPLOY_WORKFLOWS = ("deploy.yml",)
+PIPELINE = "deploy.yml"
+KEDA_CHECK = ROOT / "deployment" / "check_keda_identity.sh"
+# The first major release of each action that runs on Node 24 (GitHub's runners moved to it in
+# 2026; the Node 20 releases are deprecated).
+NODE24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/setup-node": 5,
+    "azure/login": 3,
+    "docker/setup-buildx-action": 4,
+    "docker/build-push-action": 7,
+}
 VALIDATOR = ROOT / "deployment" / "validate_workflows.mjs"
 ACTIONLINT_PACKAGE = ROOT / "node_modules" / "@tktco" / "node-actionlint"
 CI_WORKFLOW_REF = "./.github/workflows/ci.yml"
@@ -40,6 +53,8 @@ SAMPLE_EXPRESSIONS = {
     "vars.DATASET_SHARE_QUOTA_GI": "10",
     "vars.AKS_RESOURCE_GROUP": "rg-sids",
     "vars.WORKLOAD_IDENTITY_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
+    "vars.API_HOST_NAME": "api.sids.example.org",
+    "vars.AKS_CLUSTER_NAME": "aks-sids",
 }
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
@@ -91,15 +106,37 @@ def test_every_workflow_parses_with_triggers_and_jobs() -> None:
 
 def test_ci_runs_the_ci_script_on_pushes_and_pull_requests() -> None:
     workflow = load("ci.yml")
-    assert {"push", "pull_request", "workflow_call"} <= set(triggers(workflow))
+    events = triggers(workflow)
+    assert {"push", "pull_request", "workflow_call"} <= set(events)
+    # main is tested inside the pipeline (workflow_call), once.
+    assert events["push"] == {"branches-ignore": ["main"]}
     assert workflow["permissions"] == {"contents": "read"}
     [job] = workflow["jobs"].values()
     assert job["runs-on"] == "ubuntu-latest"
-    assert [s["run"] for s in job["steps"] if "run" in s] == ["bash .ci/run"]
+    [run] = [s for s in job["steps"] if "run" in s]
+    assert run["run"] == "bash .ci/run" and run["env"] == {"CI": "true"}
     [python] = steps_using(job, "actions/setup-python@")
     [node] = steps_using(job, "actions/setup-node@")
-    assert str(python["with"]["python-version"]) == "3.11"
-    assert str(node["with"]["node-version"]) == "20"
+    assert str(python["with"]["python-version"]) == "3.12"
+    assert str(node["with"]["node-version"]) == "24"
+
+
+def test_main_runs_the_tests_once_then_builds_deploys_and_verifies() -> None:
+    called = [
+        (path.name, name)
+        for path in workflow_files()
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items()
+        if job.get("uses") == CI_WORKFLOW_REF
+    ]
+    assert called == [(PIPELINE, "test")]
+    jobs = load(PIPELINE)["jobs"]
+    assert jobs["image"]["needs"] == "test"
+    assert jobs["aks"]["needs"] == "image"  # the image it rolls out
+    assert jobs["functions"]["needs"] == "test"
+    names = [[s.get("name", "") for s in jobs[job]["steps"]] for job in ("aks", "functions")]
+    assert "Verify through the Gateway" in names[0] and "Roll back" in names[0]
+    assert "Wait until the app is ready" in names[1]
+    assert "Roll back to the previous release" in names[1]
 
 
 def test_every_action_is_pinned_to_a_commit_sha_with_its_version() -> None:
@@ -116,6 +153,34 @@ def test_every_action_is_pinned_to_a_commit_sha_with_its_version() -> None:
             assert match.group(2) and re.search(r"v\d", match.group(2)), f"{where}: no version"
             pinned += 1
     assert pinned >= 10
+
+
+def test_every_action_is_a_node_24_release() -> None:
+    seen = set()
+    for path in workflow_files():
+        for line in path.read_text().splitlines():
+            match = PINNED_USES.match(line)
+            if not match or match.group(1).startswith("./"):
+                continue
+            action = match.group(1).split("@")[0].lower()
+            major = int(re.search(r"v(\d+)", match.group(2)).group(1))
+            assert action in NODE24_MAJORS, f"{action}: which release runs on Node 24?"
+            assert major >= NODE24_MAJORS[action], (
+                f"{path.name}: {action} v{major} is a Node 20 release"
+            )
+            seen.add(action)
+    assert seen == set(NODE24_MAJORS)
+
+
+def test_one_action_is_pinned_to_one_sha_everywhere() -> None:
+    pins: dict[str, set[str]] = {}
+    for path in workflow_files():
+        for line in path.read_text().splitlines():
+            match = PINNED_USES.match(line)
+            if match and not match.group(1).startswith("./"):
+                action, sha = match.group(1).split("@")
+                pins.setdefault(action.lower(), set()).add(f"{sha} {match.group(2)}")
+    assert all(len(found) == 1 for found in pins.values()), pins
 
 
 @pytest.mark.parametrize("name", DEPLOY_WORKFLOWS)
@@ -149,7 +214,7 @@ def test_azure_sign_in_is_oidc_with_ids_from_repository_variables(name: str) -> 
 
 
 def test_the_image_is_built_once_and_tagged_with_the_commit_sha() -> None:
-    workflow = load("deploy-aks.yml")
+    workflow = load(PIPELINE)
     image = workflow["env"]["IMAGE"]
     assert re.fullmatch(r"\$\{\{ vars\.ACR_LOGIN_SERVER \}\}/[\w-]+:\$\{\{ github\.sha \}\}", image)
     pushes = [s for job in workflow["jobs"].values() for s in steps_using(job, "docker/build-push")]
@@ -163,31 +228,62 @@ def _step(job: dict[str, Any], name: str) -> dict[str, Any]:
     return step
 
 
-def test_functions_deploy_switches_the_app_to_a_package_of_this_commit() -> None:
-    job = load("deploy-functions.yml")["jobs"]["deploy"]
-    assert job["env"]["RELEASE_URL"].endswith("/${{ github.sha }}.zip")
+def test_functions_deploy_publishes_a_package_of_this_commit() -> None:
+    workflow = load(PIPELINE)
+    job = workflow["jobs"]["functions"]
+    assert job["env"]["RELEASE_SHA"] == "${{ github.sha }}"
+    assert workflow["env"]["PYTHON_VERSION"] == "3.12"
     install = _step(job, "Install the dependencies into the package")["run"]
-    for flag in ("--only-binary=:all:", "--python-version 3.11", "--implementation cp"):
+    for flag in (
+        "--only-binary=:all:",
+        '--python-version "$PYTHON_VERSION"',
+        "--implementation cp",
+    ):
         assert flag in install
     assert '--target "$RUNNER_TEMP/package/.python_packages/lib/site-packages"' in install
     upload = _step(job, "Upload the release")["run"]
-    assert "--auth-mode login" in upload and '--blob-url "$RELEASE_URL"' in upload
-    switch = _step(job, "Switch the app to the release")["run"]
-    assert '"WEBSITE_RUN_FROM_PACKAGE=$RELEASE_URL"' in switch
-    assert "syncfunctiontriggers" in switch
+    assert "--auth-mode login" in upload and '--blob-url "$RELEASES_URL/$RELEASE_SHA.zip"' in upload
+    assert "PREVIOUS_SHA=" in upload and "$RELEASES_URL/deployed" in upload
+    publish = _step(job, "Publish the release")
+    assert publish["id"] == "publish"
+    assert "az functionapp deployment source config-zip" in publish["run"]
+    assert '--src "$RUNNER_TEMP/release.zip"' in publish["run"]
+    # Flex Consumption has no WEBSITE_RUN_FROM_PACKAGE: the platform holds the package.
+    assert "WEBSITE_RUN_FROM_PACKAGE" not in yaml.safe_dump(job)
     ready = _step(job, "Wait until the app is ready")["run"]
     assert "curl --fail" in ready and "/readyz" in ready
+    mark = _step(job, "Mark the release as deployed")["run"]
+    assert "$RELEASES_URL/deployed" in mark and "$RELEASE_SHA" in mark
+
+
+def test_a_failed_functions_release_restores_the_previous_package() -> None:
+    job = load(PIPELINE)["jobs"]["functions"]
+    names = [step.get("name") for step in job["steps"]]
+    rollback = _step(job, "Roll back to the previous release")
+    assert names.index("Roll back to the previous release") == len(names) - 1
+    assert rollback["if"] == (
+        "failure() && steps.publish.outcome != 'skipped' && env.PREVIOUS_SHA != ''"
+    )
+    script = rollback["run"]
+    assert '"$RELEASES_URL/$PREVIOUS_SHA.zip"' in script
+    assert "config-zip" in script and '--src "$RUNNER_TEMP/previous.zip"' in script
+    assert "/readyz" in script
+
+
+def test_the_package_carries_the_dataset_only_without_the_share_mount() -> None:
+    step = _step(load(PIPELINE)["jobs"]["functions"], "Add the dataset")
+    assert step["if"] == "vars.FUNCTION_DATASET_IN_PACKAGE == 'true'"
 
 
 def test_functions_deploy_sets_only_settings_the_app_reads() -> None:
-    step = _step(load("deploy-functions.yml")["jobs"]["deploy"], "Add the dataset")
+    step = _step(load(PIPELINE)["jobs"]["functions"], "Add the dataset")
     fields = {name.upper() for name in Settings.model_fields}
     assert set(step["env"]) <= fields
     assert "python -m common.dataset_share sync" in step["run"]
 
 
 def test_function_package_holds_the_app_and_no_development_files(tmp_path: Path) -> None:
-    job = load("deploy-functions.yml")["jobs"]["deploy"]
+    job = load(PIPELINE)["jobs"]["functions"]
     script = _step(job, "Assemble the code")["run"]
     env = {**os.environ, "RUNNER_TEMP": str(tmp_path)}
     subprocess.run(["bash", "-e", "-c", script], cwd=ROOT, env=env, check=True)
@@ -226,22 +322,39 @@ def _expand(text: str) -> str:
 
 
 def _deploy_job() -> tuple[dict[str, Any], dict[str, str]]:
-    workflow = load("deploy-aks.yml")
-    job = workflow["jobs"]["deploy"]
+    workflow = load(PIPELINE)
+    job = workflow["jobs"]["aks"]
     env = {**workflow.get("env", {}), **job.get("env", {})}
     return job, {key: _expand(str(value)) for key, value in env.items()}
 
 
-def _kubectl_stub(folder: Path) -> Path:
-    """A kubectl that records its arguments and fails `rollout` when KUBECTL_FAIL_ROLLOUT is set."""
+GATEWAY_ADDRESS = "203.0.113.7"
+
+
+def _stubs(folder: Path) -> Path:
+    """kubectl and curl that record their arguments. kubectl fails `rollout status` when
+    KUBECTL_FAIL_ROLLOUT is set and `rollout undo` when KUBECTL_NO_REVISION is; it prints
+    KEDA_PODS for `get pods`, SCALED_OBJECT_READY for `get scaledobject` and an address for
+    `get gateway/...`."""
     folder.mkdir()
-    stub = folder / "kubectl"
-    stub.write_text(
-        "#!/bin/sh\n"
-        'echo "$*" >> "$KUBECTL_LOG"\n'
-        'if [ "$1" = rollout ] && [ -n "$KUBECTL_FAIL_ROLLOUT" ]; then exit 1; fi\n'
-    )
-    stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
+    scripts = {
+        "kubectl": (
+            "#!/bin/sh\n"
+            'echo "$*" >> "$KUBECTL_LOG"\n'
+            'case "$*" in\n'
+            '  "rollout status"*) [ -z "$KUBECTL_FAIL_ROLLOUT" ] || exit 1 ;;\n'
+            '  "rollout undo"*) [ -z "$KUBECTL_NO_REVISION" ] || exit 1 ;;\n'
+            '  "get pods"*) printf \'%s\' "$KEDA_PODS" ;;\n'
+            '  "get scaledobject"*) printf \'%s\' "$SCALED_OBJECT_READY" ;;\n'
+            f"  \"get gateway/\"*) printf '{GATEWAY_ADDRESS}' ;;\n"
+            "esac\n"
+        ),
+        "curl": '#!/bin/sh\necho "$*" >> "$CURL_LOG"\n',
+    }
+    for name, text in scripts.items():
+        stub = folder / name
+        stub.write_text(text)
+        stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
     return folder
 
 
@@ -255,19 +368,32 @@ def _run_steps(scripts: list[str], cwd: Path, env: dict[str, str]) -> int:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], list[str]]:
-    """The deploy job's render step run for real (once); its env and its kubectl steps."""
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, str], dict[str, dict[str, Any]]]:
+    """The AKS job's render step run for real (once); its env and its steps by name."""
     tmp_path = tmp_path_factory.mktemp("deploy-aks")
     job, job_env = _deploy_job()
-    runs = [step["run"] for step in job["steps"] if "run" in step]
-    [render] = [run for run in runs if "deployment.service_gen" in run]
-    kubectl_steps = [run for run in runs if "kubectl " in run and "az " not in run]
+    steps = {step["name"]: step for step in job["steps"] if "name" in step}
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     env = {**os.environ, **job_env, "PATH": path, "PYTHONPATH": str(ROOT)}
+    render = steps["Render the manifests"]["run"]
     result = subprocess.run(["bash", "-e", "-c", render], cwd=tmp_path, env=env, text=True,
                             capture_output=True)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    return tmp_path, env, kubectl_steps
+    return tmp_path, env, steps
+
+
+def _with_stubs(env: dict[str, str], tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
+    stubs = _stubs(tmp_path / "bin")
+    kubectl_log, curl_log = tmp_path / "kubectl.log", tmp_path / "curl.log"
+    env = {
+        **env,
+        "PATH": f"{stubs}{os.pathsep}{env['PATH']}",
+        "KUBECTL_LOG": str(kubectl_log),
+        "CURL_LOG": str(curl_log),
+    }
+    return env, kubectl_log, curl_log
 
 
 def _deployments(folder: Path) -> set[tuple[str, str]]:
@@ -284,16 +410,17 @@ def _deployments(folder: Path) -> set[tuple[str, str]]:
     }
 
 
+ROLLOUT = ("Apply", "Wait for the rollouts")
+
+
 def test_every_rendered_deployment_is_applied_and_waited_for(
     rendered: tuple, tmp_path: Path
 ) -> None:
-    folder, env, kubectl_steps = rendered
+    folder, env, steps = rendered
     deployments = _deployments(folder)
     assert {name for _, name in deployments} == {env["API_NAME"], env["WORKER_NAME"]}
-    log = tmp_path / "kubectl.log"
-    stub = _kubectl_stub(tmp_path / "bin")
-    env = {**env, "PATH": f"{stub}{os.pathsep}{env['PATH']}", "KUBECTL_LOG": str(log)}
-    assert _run_steps(kubectl_steps, folder, env) == 0
+    env, log, _ = _with_stubs(env, tmp_path)
+    assert _run_steps([steps[name]["run"] for name in ROLLOUT], folder, env) == 0
     calls = log.read_text().splitlines()
     applied = re.findall(r"-f (\S+)", calls[0])
     assert calls[0].startswith("apply ")
@@ -310,11 +437,116 @@ def test_every_rendered_deployment_is_applied_and_waited_for(
     assert waited == deployments
 
 
-def test_a_failed_rollout_fails_the_deploy(rendered: tuple, tmp_path: Path) -> None:
-    folder, env, kubectl_steps = rendered
-    stub = _kubectl_stub(tmp_path / "bin")
-    env = {**env, "PATH": f"{stub}{os.pathsep}{env['PATH']}", "KUBECTL_LOG": str(tmp_path / "log")}
-    assert _run_steps(kubectl_steps, folder, {**env, "KUBECTL_FAIL_ROLLOUT": "1"}) != 0
+def test_a_failed_rollout_fails_the_deploy_and_is_undone(rendered: tuple, tmp_path: Path) -> None:
+    folder, env, steps = rendered
+    env, log, _ = _with_stubs(env, tmp_path)
+    failing = {**env, "KUBECTL_FAIL_ROLLOUT": "1"}
+    assert _run_steps([steps[name]["run"] for name in ROLLOUT], folder, failing) != 0
+    rollback = steps["Roll back"]
+    assert steps["Apply"]["id"] == "apply"
+    # Runs on any failure after the apply (rollout, Gateway or KEDA verification).
+    assert rollback["if"] == "failure() && steps.apply.outcome == 'success'"
+    log.write_text("")
+    assert _run_steps([rollback["run"]], folder, env) == 0
+    calls = log.read_text().splitlines()
+    deployments = _deployments(folder)
+    undone = {
+        (m.group(2), m.group(1))
+        for call in calls
+        if (m := re.fullmatch(r"rollout undo deployment/(\S+) --namespace (\S+)", call))
+    }
+    assert undone == deployments
+    # ... and waits for the previous revision to be back.
+    last_undo = max(i for i, call in enumerate(calls) if call.startswith("rollout undo"))
+    assert sum(call.startswith("rollout status") for call in calls[last_undo:]) == len(deployments)
+
+
+def test_a_first_deploy_has_nothing_to_undo_and_still_waits(
+    rendered: tuple, tmp_path: Path
+) -> None:
+    folder, env, steps = rendered
+    env, log, _ = _with_stubs(env, tmp_path)
+    assert _run_steps([steps["Roll back"]["run"]], folder, {**env, "KUBECTL_NO_REVISION": "1"}) == 0
+    assert sum(c.startswith("rollout status") for c in log.read_text().splitlines()) == 2
+
+
+def test_the_release_is_verified_over_tls_through_the_gateway(
+    rendered: tuple, tmp_path: Path
+) -> None:
+    folder, env, steps = rendered
+    env, kubectl_log, curl_log = _with_stubs(env, tmp_path)
+    assert _run_steps([steps["Verify through the Gateway"]["run"]], folder, env) == 0
+    calls = kubectl_log.read_text().splitlines()
+    namespace, gateway = env["NAMESPACE"], env["GATEWAY_NAME"]
+    assert calls[0].startswith(f"wait gateway/{gateway} --namespace {namespace}")
+    assert "--for=condition=Programmed" in calls[0]
+    (curl,) = curl_log.read_text().splitlines()
+    host = SAMPLE_EXPRESSIONS["vars.API_HOST_NAME"]
+    assert f"--resolve {host}:443:{GATEWAY_ADDRESS}" in curl
+    assert curl.endswith(f"https://{host}/readyz") and "--fail" in curl
+
+
+def test_the_gateway_the_pipeline_checks_is_the_one_terraform_names() -> None:
+    from deployment import service_gen
+
+    assert _deploy_job()[1]["GATEWAY_NAME"] == service_gen.APP_NAME
+    assert _deploy_job()[1]["API_NAME"] == service_gen.APP_NAME
+
+
+def test_kubectl_matches_the_clusters_version() -> None:
+    job, env = _deploy_job()
+    install = _step(job, "Install kubectl and kubelogin")["run"]
+    assert "--query currentKubernetesVersion" in install
+    assert '--client-version "$version"' in install
+    assert "KUBECTL_VERSION" not in env
+
+
+# ---- the KEDA identity check (deployment/check_keda_identity.sh) with a stand-in kubectl ------
+
+
+def _keda_check(tmp_path: Path, pods: str, ready: str) -> subprocess.CompletedProcess[str]:
+    env, _, _ = _with_stubs(dict(os.environ), tmp_path)
+    env = {**env, "KEDA_PODS": pods, "SCALED_OBJECT_READY": ready, "KEDA_CHECK_INTERVAL": "0"}
+    return subprocess.run(
+        ["bash", str(KEDA_CHECK), "sids", "sids-ml-backend-worker", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+HEALTHY_POD = "keda-operator-1=AZURE_CLIENT_ID,AZURE_TENANT_ID,AZURE_FEDERATED_TOKEN_FILE,\n"
+
+
+def test_the_pipeline_runs_the_keda_identity_check() -> None:
+    job, _ = _deploy_job()
+    check = _step(job, "Verify KEDA's workload identity")["run"]
+    assert check.startswith("deployment/check_keda_identity.sh ")
+    assert '"$WORKER_NAME"' in check
+    assert KEDA_CHECK.stat().st_mode & stat.S_IXUSR
+
+
+def test_the_keda_check_passes_with_a_token_and_a_ready_scaler(tmp_path: Path) -> None:
+    result = _keda_check(tmp_path, HEALTHY_POD, "True")
+    assert result.returncode == 0, result.stderr
+    assert "is Ready" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("pods", "ready", "message"),
+    [
+        ("", "True", "no KEDA operator pod"),
+        ("keda-operator-1=AZURE_CLIENT_ID,\n", "True", "has no workload identity token"),
+        (HEALTHY_POD + "keda-operator-2=\n", "True", "keda-operator-2 has no workload"),
+        (HEALTHY_POD, "False", "is not Ready"),
+        (HEALTHY_POD, "", "is not Ready"),
+    ],
+)
+def test_the_keda_check_fails_loudly(tmp_path: Path, pods: str, ready: str, message: str) -> None:
+    result = _keda_check(tmp_path, pods, ready)
+    assert result.returncode == 1
+    assert message in result.stderr and "::error::" in result.stderr
 
 
 def test_the_worker_scales_on_the_jobs_account(rendered: tuple) -> None:

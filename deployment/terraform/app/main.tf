@@ -28,16 +28,26 @@ module "sids_ml_app" {
   jobs_queue              = local.infra.jobs_queue_name
   results_container       = local.infra.results_container_name
 
+  # The Gateway's TLS listener and the admin keys, both from stage 1's Key Vault.
+  tenant_id           = local.infra.tenant_id
+  key_vault_name      = local.infra.key_vault_name
+  admin_keys_secret   = local.infra.admin_keys_secret_name
+  host_name           = local.infra.api_host_name
+  tls_certificate_uri = local.infra.tls_certificate_uri
+
+  keda_operator_credential_id = local.infra.keda_operator_credential_id
+  deploy_principal_id         = local.infra.github_deploy_principal_id
+
   # Terraform owns the running tag: the deploy workflow applies this stage with
   # -var image_tag=<commit SHA> (README). A `kubectl set image` would be undone by the next
   # apply, and ignore_changes cannot protect a field inside kubernetes_manifest (it is a
   # dynamic object; hashicorp/terraform-provider-kubernetes#1378, #2665).
   image = "${local.infra.acr_login_server}/${var.image_repository}:${var.image_tag}"
 
-  api                      = var.api
-  model_services           = var.model_services
-  worker                   = var.worker
-  manage_workloads         = var.manage_workloads
-  nginx_ingress_controller = var.nginx_ingress_controller
-  wait_for_rollout         = var.wait_for_rollout
+  api                   = var.api
+  model_services        = var.model_services
+  worker                = var.worker
+  manage_workloads      = var.manage_workloads
+  restart_keda_operator = var.restart_keda_operator
+  wait_for_rollout      = var.wait_for_rollout
 }

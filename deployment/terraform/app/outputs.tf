@@ -18,7 +18,7 @@ output "manifests" {
   value       = module.sids_ml_app.manifests
 }
 
-output "ingress_address_command" {
-  description = "Prints the public address of the managed NGINX ingress once its load balancer exists."
-  value       = "kubectl get ingress -n ${module.sids_ml_app.namespace} -o jsonpath='{.items[0].status.loadBalancer.ingress[0].ip}'"
+output "gateway_address_command" {
+  description = "Prints the public address of the Gateway once the add-on has programmed it (point api_host_name's DNS record there)."
+  value       = "kubectl get gateway ${module.sids_ml_app.gateway} -n ${module.sids_ml_app.namespace} -o jsonpath='{.status.addresses[0].value}'"
 }

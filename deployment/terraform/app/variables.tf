@@ -70,7 +70,7 @@ variable "image_tag" {
 }
 
 variable "api" {
-  description = "Sizing of the main API service (every model, ingress path /)."
+  description = "Sizing of the main API service (every model, route path /)."
   type = object({
     min_replicas    = optional(number, 2)
     max_replicas    = optional(number, 4)
@@ -104,7 +104,7 @@ variable "api" {
 }
 
 variable "model_services" {
-  description = "Per-model services, keyed by the model's folder under models/ (e.g. twolvlImp = {}): MODEL_SERVICE=<model>, ingress path /<model>."
+  description = "Per-model services, keyed by the model's folder under models/ (e.g. twolvlImp = {}): MODEL_SERVICE=<model>, route path /<model>."
   type = map(object({
     min_replicas    = optional(number, 1)
     max_replicas    = optional(number, 4)
@@ -151,15 +151,15 @@ variable "worker" {
 }
 
 variable "manage_workloads" {
-  # One owner per object: by default the deploy workflow (deploy-aks.yml) rolls out the API and
+  # One owner per object: by default the pipeline (deploy.yml) rolls out the API and
   # worker with each commit's image, rendered from the same templates by deployment/service_gen.py.
-  description = "Apply the Deployments, Services, ScaledObjects and Ingresses too (for a cluster without the deploy workflow); false: only the shared objects and the ingress controller."
+  description = "Apply the Deployments, Services, ScaledObjects and HTTPRoutes too (for a cluster without the deploy pipeline); false: only the shared objects (settings, dataset volume, KEDA authentication, Gateway, admin keys)."
   type        = bool
   default     = false
 }
 
-variable "nginx_ingress_controller" {
-  description = "Create the managed NGINX controller (AKS application routing) for the manifests' `nginx` ingress class."
+variable "restart_keda_operator" {
+  description = "Restart the KEDA add-on's operator once its federated credential exists (the step AKS's KEDA workload identity docs require); the pipeline checks the result either way."
   type        = bool
   default     = true
 }

@@ -2,8 +2,9 @@
 # templates as deployment/service_gen.py.
 #
 # Why a second root instead of one apply: kubernetes_manifest reads the API server while
-# planning (it needs the object kinds' OpenAPI schemas, and the KEDA and NginxIngressController
-# CRDs only exist once the AKS add-ons run), so the cluster must exist before this plan starts.
+# planning (it needs the object kinds' OpenAPI schemas, and the KEDA, Gateway API and
+# SecretProviderClass CRDs only exist once the AKS add-ons run), so the cluster must exist
+# before this plan starts.
 # A separate root with its own state is the honest version of that ordering; `-target` on a
 # single root would work once but leaves every later plan depending on flags someone must
 # remember. Stage 2 reads stage 1's outputs through terraform_remote_state (main.tf).

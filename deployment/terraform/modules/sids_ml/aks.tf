@@ -1,17 +1,19 @@
-# The AKS cluster: one autoscaled node pool, KEDA, workload identity, Azure Files CSI,
-# Container Insights, and the managed NGINX ingress (application routing add-on).
+# The AKS cluster on a pinned Kubernetes minor: one autoscaled node pool, KEDA, workload
+# identity, Azure Files CSI, the Key Vault secrets provider (Secrets Store CSI driver),
+# Container Insights, and the application routing add-on whose Gateway API implementation
+# (GatewayClass approuting-istio) serves the public HTTPS listener. The managed NGINX ingress
+# is not used: it left maintenance, and the Gateway API is AKS's path forward.
 
 resource "azurerm_kubernetes_cluster" "this" {
-  #checkov:skip=CKV_AZURE_115:Public API endpoint: GitHub-hosted runners apply stage 2 and have no VNet; every call needs an Entra token (local accounts off), and api_server_authorized_ip_ranges can restrict the sources.
+  #checkov:skip=CKV_AZURE_115:Public API endpoint: GitHub-hosted runners deploy and have no VNet; every call needs an Entra token (local accounts off), and api_server_authorized_ip_ranges can restrict the sources.
   #checkov:skip=CKV_AZURE_117:Node disks use platform-managed keys; a disk encryption set means running a Key Vault with customer keys.
-  #checkov:skip=CKV_AZURE_172:The Key Vault secrets CSI driver is not used: the app reaches Azure through workload identity, with no secrets to rotate.
   #checkov:skip=CKV_AZURE_232:One autoscaled pool by design (the brief's default node pool); a dedicated system pool would double the minimum node count.
   #checkov:skip=CKV_AZURE_227:Encryption at host needs the Microsoft.Compute/EncryptionAtHost feature registered on the subscription; set host_encryption_enabled once it is.
   name                = "aks-${local.base}"
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
   dns_prefix          = local.base
-  kubernetes_version  = var.kubernetes_version
+  kubernetes_version  = var.kubernetes_version # pinned by the root; the manifests are validated for it
   sku_tier            = var.aks_sku_tier
 
   automatic_upgrade_channel = var.aks_upgrade_channel
@@ -45,8 +47,7 @@ resource "azurerm_kubernetes_cluster" "this" {
     host_encryption_enabled     = var.host_encryption_enabled
 
     # The cluster autoscaler adds nodes when pods (KEDA-scaled workers, HTTP replicas) do not
-    # fit, and removes idle ones. node_count is only the size at creation; see the lifecycle
-    # block below.
+    # fit, and removes idle ones. These are the bounds at creation; see the lifecycle block.
     auto_scaling_enabled = true
     min_count            = var.node_min_count
     max_count            = var.node_max_count
@@ -97,12 +98,25 @@ resource "azurerm_kubernetes_cluster" "this" {
   }
 
   # The KEDA add-on: ScaledObjects scale the HTTP services on CPU and the worker on the queue.
+  # Its operator reads the queue as the app identity (federated in identities.tf); AKS's docs
+  # require restarting the operator once that credential exists, which stage 2 does
+  # (modules/sids_ml_app, keda_operator_restart), and the pipeline checks afterwards that the
+  # operator has a token and the worker's scaler is ready (deployment/check_keda_identity.sh).
   workload_autoscaler_profile {
     keda_enabled = true
   }
 
-  # Application routing add-on: AKS-managed NGINX. Its default controller is off; stage 2
-  # creates the controller serving the manifests' `nginx` ingress class.
+  # The Secrets Store CSI driver with the Azure Key Vault provider: the admin keys reach the
+  # pods from Key Vault (shared.yaml's SecretProviderClass), rotated within two minutes.
+  key_vault_secrets_provider {
+    secret_rotation_enabled  = true
+    secret_rotation_interval = "2m"
+  }
+
+  # Application routing add-on, without its NGINX controller. Its Gateway API implementation
+  # (approuting-istio) is switched on after creation with
+  # `az aks approuting gateway istio enable` (README, "Deployment"): azurerm has no argument for
+  # it yet.
   web_app_routing {
     dns_zone_ids             = []
     default_nginx_controller = "None"
@@ -111,12 +125,17 @@ resource "azurerm_kubernetes_cluster" "this" {
   tags = local.tags
 
   lifecycle {
-    # The cluster autoscaler owns the node count between min_count and max_count. Without this,
-    # every plan after a scale event would try to reset the pool to its creation size.
-    # min_count and max_count stay managed here: after tuning them with
-    # `az aks update ... --update-cluster-autoscaler --min-count N --max-count M`, put the same
-    # numbers in node_min_count/node_max_count, or the next apply sets them back.
-    ignore_changes = [default_node_pool[0].node_count]
+    # The cluster autoscaler owns the node count between min_count and max_count, and the
+    # operators own the bounds after creation: they retune them with
+    # `az aks update ... --update-cluster-autoscaler --min-count N --max-count M` (the runbook's
+    # command, `terraform output autoscaler_update_command`), and the next apply must not put
+    # node_min_count/node_max_count back. One node pool; a second would be tuned with
+    # `az aks nodepool update --update-cluster-autoscaler` and need the same treatment.
+    ignore_changes = [
+      default_node_pool[0].node_count,
+      default_node_pool[0].min_count,
+      default_node_pool[0].max_count,
+    ]
   }
 }
 
@@ -129,7 +148,8 @@ resource "azurerm_role_assignment" "aks_acr_pull" {
 }
 
 # Operators (and the Terraform runner) administer the cluster through Azure RBAC; stage 2
-# creates cluster-scoped objects (the PersistentVolume, the ingress controller), hence admin.
+# creates cluster-scoped objects (the PersistentVolume) and restarts the KEDA operator in
+# kube-system, hence admin. The deploy pipeline gets far less (github.tf).
 resource "azurerm_role_assignment" "aks_operators" {
   for_each = local.operators
 

@@ -5,43 +5,55 @@
 locals {
   github_enabled = var.github_repository != ""
 
-  # What the deploy workflow does, and the role each step needs:
-  # - push the image (AcrPush);
-  # - apply stage 2, deployment/terraform/app, with the new image tag (AKS RBAC Cluster Admin:
-  #   it manages cluster-scoped objects too);
-  # - upload releases/<sha>.zip and point the Function App at it (Blob Data Contributor on
-  #   the releases container, Website Contributor on the app);
-  # - sync the dataset share into the package, or upload a new dataset (privileged file role);
-  # - read stage 1's state and write stage 2's (the state container, when given).
-  github_deploy_roles = {
-    acr_push = {
-      role  = "AcrPush"
-      scope = azurerm_container_registry.this.id
-    }
-    aks_admin = {
-      role  = "Azure Kubernetes Service RBAC Cluster Admin"
-      scope = azurerm_kubernetes_cluster.this.id
-    }
-    releases = {
-      role  = "Storage Blob Data Contributor"
-      scope = "${azurerm_storage_account.func.id}/blobServices/default/containers/${azurerm_storage_container.releases.name}"
-    }
-    function_app = {
-      role  = "Website Contributor"
-      scope = azurerm_linux_function_app.this.id
-    }
-    datasets = {
-      role  = "Storage File Data Privileged Contributor"
-      scope = azurerm_storage_account.datasets.id
-    }
-  }
-  github_state_role = var.terraform_state_container_id == "" ? {} : {
-    terraform_state = {
-      role  = "Storage Blob Data Contributor"
-      scope = var.terraform_state_container_id
-    }
-  }
-  github_role_assignments = local.github_enabled ? merge(local.github_deploy_roles, local.github_state_role) : {}
+  # What the pipeline (.github/workflows/deploy.yml) does, and the least role each step needs:
+  # - push the image: AcrPush on the registry;
+  # - fetch a kubeconfig: Cluster User Role (listClusterUserCredential) on the cluster, which
+  #   grants no Kubernetes rights by itself;
+  # - apply, wait for and undo the API and worker rollouts: RBAC Writer scoped to the app's
+  #   namespace only (no cluster-scoped objects, no RBAC objects, no other namespace); the
+  #   ScaledObjects and HTTPRoutes (custom kinds) by a Role of stage 2 in the same namespace;
+  # - check that the KEDA operator has its workload identity token: RBAC Reader scoped to
+  #   kube-system;
+  # - publish releases/<sha>.zip and restore a previous one: Blob Data Contributor on the
+  #   releases container, Website Contributor on the Function App (config-zip);
+  # - with function_dataset_mount off, sync the dataset share into the package: a privileged
+  #   file data reader role (the Azure Files REST API with an Entra token needs it).
+  # Stage 2 (the namespace's shared objects, the PersistentVolume) stays with the operators.
+  github_deploy_roles = merge(
+    {
+      acr_push = {
+        role  = "AcrPush"
+        scope = azurerm_container_registry.this.id
+      }
+      aks_user = {
+        role  = "Azure Kubernetes Service Cluster User Role"
+        scope = azurerm_kubernetes_cluster.this.id
+      }
+      aks_app_namespace = {
+        role  = "Azure Kubernetes Service RBAC Writer"
+        scope = "${azurerm_kubernetes_cluster.this.id}/namespaces/${var.app_namespace}"
+      }
+      aks_keda_check = {
+        role  = "Azure Kubernetes Service RBAC Reader"
+        scope = "${azurerm_kubernetes_cluster.this.id}/namespaces/kube-system"
+      }
+      releases = {
+        role  = "Storage Blob Data Contributor"
+        scope = "${azurerm_storage_account.func.id}/blobServices/default/containers/${azurerm_storage_container.releases.name}"
+      }
+      function_app = {
+        role  = "Website Contributor"
+        scope = azurerm_function_app_flex_consumption.this.id
+      }
+    },
+    var.function_dataset_mount ? {} : {
+      datasets = {
+        role  = "Storage File Data Privileged Reader"
+        scope = azurerm_storage_account.datasets.id
+      }
+    },
+  )
+  github_role_assignments = local.github_enabled ? local.github_deploy_roles : {}
 }
 
 resource "azurerm_user_assigned_identity" "github" {
@@ -56,12 +68,11 @@ resource "azurerm_user_assigned_identity" "github" {
 resource "azurerm_federated_identity_credential" "github" {
   count = local.github_enabled ? 1 : 0
 
-  name                = "github-${var.github_environment}"
-  resource_group_name = azurerm_resource_group.this.name
-  parent_id           = azurerm_user_assigned_identity.github[0].id
-  issuer              = "https://token.actions.githubusercontent.com"
-  subject             = "repo:${var.github_repository}:environment:${var.github_environment}"
-  audience            = ["api://AzureADTokenExchange"]
+  name                      = "github-${var.github_environment}"
+  user_assigned_identity_id = azurerm_user_assigned_identity.github[0].id
+  issuer                    = "https://token.actions.githubusercontent.com"
+  subject                   = "repo:${var.github_repository}:environment:${var.github_environment}"
+  audience                  = ["api://AzureADTokenExchange"]
 }
 
 resource "azurerm_role_assignment" "github" {

@@ -3,7 +3,8 @@
 # user-assigned identity.
 
 # The app identity: the HTTP pods and workers on AKS (service account annotated with its client
-# id in deployment/k8s/templates/shared.yaml), and KEDA's queue scaler (TriggerAuthentication).
+# id in deployment/k8s/templates/shared.yaml), KEDA's queue scaler (TriggerAuthentication), the
+# admin keys' SecretProviderClass and the Gateway's certificate.
 resource "azurerm_user_assigned_identity" "app" {
   name                = "id-${local.base}-app"
   location            = azurerm_resource_group.this.location
@@ -21,15 +22,16 @@ locals {
   }
 }
 
+# user_assigned_identity_id (not the deprecated parent_id, and no resource_group_name, which the
+# identity's id already holds): the form azurerm 4.x's last line and 5.x both accept.
 resource "azurerm_federated_identity_credential" "app" {
   for_each = local.app_federated_subjects
 
-  name                = each.key
-  resource_group_name = azurerm_resource_group.this.name
-  parent_id           = azurerm_user_assigned_identity.app.id
-  issuer              = azurerm_kubernetes_cluster.this.oidc_issuer_url
-  subject             = each.value
-  audience            = ["api://AzureADTokenExchange"]
+  name                      = each.key
+  user_assigned_identity_id = azurerm_user_assigned_identity.app.id
+  issuer                    = azurerm_kubernetes_cluster.this.oidc_issuer_url
+  subject                   = each.value
+  audience                  = ["api://AzureADTokenExchange"]
 }
 
 # The Function App's identity: its host storage, the package, the jobs and results, telemetry.
@@ -49,7 +51,10 @@ locals {
   # - Storage Account Contributor on the datasets account: the Azure Files CSI driver's
   #   workload identity mount lists the account key with it (see storage.tf).
   # - Blob Data Owner on the func account: the minimum Azure Functions documents for
-  #   identity-based host storage (AzureWebJobsStorage__*); it also reads the package.
+  #   identity-based host storage (AzureWebJobsStorage__*); it also reads the deployment package.
+  # - Key Vault Secrets User: the app identity reads the admin keys (CSI driver) and, with Key
+  #   Vault Certificate User, the Gateway's certificate (a certificate's key is read as a
+  #   secret); the Function App's identity resolves its ADMIN_API_KEYS reference.
   data_role_assignments = merge(
     {
       app_blob = {
@@ -81,6 +86,21 @@ locals {
         principal_id = azurerm_user_assigned_identity.func.principal_id
         role         = "Storage Blob Data Owner"
         scope        = azurerm_storage_account.func.id
+      }
+      app_key_vault_secrets = {
+        principal_id = azurerm_user_assigned_identity.app.principal_id
+        role         = "Key Vault Secrets User"
+        scope        = azurerm_key_vault.this.id
+      }
+      app_key_vault_certificates = {
+        principal_id = azurerm_user_assigned_identity.app.principal_id
+        role         = "Key Vault Certificate User"
+        scope        = azurerm_key_vault.this.id
+      }
+      func_key_vault_secrets = {
+        principal_id = azurerm_user_assigned_identity.func.principal_id
+        role         = "Key Vault Secrets User"
+        scope        = azurerm_key_vault.this.id
       }
     },
     var.application_insights_enabled ? {

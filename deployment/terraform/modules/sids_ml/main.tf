@@ -1,5 +1,5 @@
 # Resource group and monitoring. The other resources are in aks.tf, acr.tf, storage.tf,
-# identities.tf, function.tf and github.tf.
+# identities.tf, keyvault.tf, function.tf and github.tf.
 
 locals {
   # "sidsml-prod" for names that allow hyphens, "sidsmlprod" for the ones that do not
@@ -55,6 +55,7 @@ resource "azurerm_application_insights" "this" {
   application_type    = "web"
   # Telemetry is accepted only with an Entra token (the Function App's identity, see
   # APPLICATIONINSIGHTS_AUTHENTICATION_STRING), so the connection string is not a credential.
-  local_authentication_disabled = true
-  tags                          = local.tags
+  # local_authentication_enabled, not the deprecated local_authentication_disabled.
+  local_authentication_enabled = false
+  tags                         = local.tags
 }

@@ -111,13 +111,13 @@ output "app_service_account" {
 }
 
 output "function_app_name" {
-  description = "Name of the Consumption-plan Function App."
-  value       = azurerm_linux_function_app.this.name
+  description = "Name of the Flex Consumption Function App."
+  value       = azurerm_function_app_flex_consumption.this.name
 }
 
 output "function_app_hostname" {
   description = "Default hostname of the Function App."
-  value       = azurerm_linux_function_app.this.default_hostname
+  value       = azurerm_function_app_flex_consumption.this.default_hostname
 }
 
 output "function_identity_client_id" {
@@ -130,9 +130,44 @@ output "function_storage_account_name" {
   value       = azurerm_storage_account.func.name
 }
 
+output "function_dataset_in_package" {
+  description = "\"true\" when the Function App does not mount the share and each package carries the dataset."
+  value       = var.function_dataset_mount ? "false" : "true"
+}
+
+output "key_vault_name" {
+  description = "Key Vault of the admin keys and the Gateway's TLS certificate."
+  value       = azurerm_key_vault.this.name
+}
+
+output "key_vault_uri" {
+  description = "URI of the Key Vault."
+  value       = azurerm_key_vault.this.vault_uri
+}
+
+output "tls_certificate_uri" {
+  description = "Unversioned URI of the Gateway's certificate (the add-on follows its renewals)."
+  value       = "${trimsuffix(azurerm_key_vault.this.vault_uri, "/")}/certificates/${var.tls_certificate_name}"
+}
+
+output "admin_keys_secret_name" {
+  description = "Key Vault secret holding ADMIN_API_KEYS."
+  value       = var.admin_keys_secret_name
+}
+
+output "api_host_name" {
+  description = "Public host name of the AKS Gateway."
+  value       = var.api_host_name
+}
+
 output "function_release_container_url" {
-  description = "Container the deploy workflow uploads releases/<sha>.zip to."
+  description = "Container the pipeline keeps every release in (releases/<sha>.zip) for rollbacks."
   value       = "${trimsuffix(azurerm_storage_account.func.primary_blob_endpoint, "/")}/${azurerm_storage_container.releases.name}"
+}
+
+output "github_deploy_principal_id" {
+  description = "Object id of the GitHub deploy identity (stage 2 binds its namespace Role to it); null when github_repository is empty."
+  value       = one(azurerm_user_assigned_identity.github[*].principal_id)
 }
 
 output "github_deploy_client_id" {
@@ -143,4 +178,9 @@ output "github_deploy_client_id" {
 output "log_analytics_workspace_id" {
   description = "Log Analytics workspace of the cluster, the Function App and the storage logs."
   value       = azurerm_log_analytics_workspace.this.id
+}
+
+output "keda_operator_credential_id" {
+  description = "Federated credential of the KEDA operator on the app identity; stage 2 restarts the operator when it changes."
+  value       = azurerm_federated_identity_credential.app["keda-operator"].id
 }

@@ -6,12 +6,14 @@
 #   Files CSI driver with workload identity (deployment/k8s/templates/shared.yaml): the driver
 #   uses the app identity to fetch the account key at mount time and mounts over SMB with it, so
 #   shared keys must stay enabled on this account (no key is stored in the cluster or the repo,
-#   and the share holds only the published indicator data). It is a separate account so that
+#   and the share holds only the published indicator data). The Flex Consumption app mounts it
+#   too, with the key in its site configuration (function.tf, function_dataset_mount). It is a separate account so that
 #   jobs and results stay keyless. The keyless alternative, mounting with the identity itself
 #   (CSI `mountWithManagedIdentity`, SMB OAuth on the account), is in preview from AKS 1.34.
-# - func: the Function App's host storage (its keys, leases, and the deployment packages in
-#   `releases`), through its managed identity. Shared keys off: on Linux Consumption the app
-#   has no content file share, and the package comes from a blob URL read with the identity.
+# - func: the Function App's host storage (its keys, leases), the deployment package Flex
+#   Consumption runs (`deployment`) and every release the pipeline published (`releases`, for
+#   rollbacks), all through managed identities. Shared keys off: Flex Consumption has no content
+#   file share and reads its package with the app's identity.
 #
 # Containers, shares and queues are created through Azure Resource Manager (storage_account_id,
 # provider feature data_plane_available = false), so Terraform never needs a key either.
@@ -25,15 +27,16 @@ locals {
     datasets_file = "${azurerm_storage_account.datasets.id}/fileServices/default"
     func_blob     = "${azurerm_storage_account.func.id}/blobServices/default"
   }
-  release_container = "releases"
+  release_container    = "releases"
+  deployment_container = "deployment"
 }
 
 resource "azurerm_storage_account" "data" {
   #checkov:skip=CKV_AZURE_206:Zone-redundant (ZRS) by default: jobs, results and host state are regenerable and the dataset can be uploaded again; set storage_replication_type = "GZRS" for geo-redundancy.
   #checkov:skip=CKV_AZURE_33:Queue logging is the diagnostic setting below (Log Analytics); classic queue_properties logging needs shared-key data-plane access.
-  #checkov:skip=CKV_AZURE_59:Public endpoint with Entra ID auth: AKS and the Consumption plan reach it without a VNet (Consumption has no VNet integration).
+  #checkov:skip=CKV_AZURE_59:Public endpoint with Entra ID auth: AKS and the Flex Consumption app reach it without a VNet (none is deployed here).
   #checkov:skip=CKV2_AZURE_1:Encrypted with Microsoft-managed keys; customer-managed keys mean running a Key Vault for data that is not personal.
-  #checkov:skip=CKV2_AZURE_33:No private endpoint: the Consumption plan cannot use one.
+  #checkov:skip=CKV2_AZURE_33:No private endpoint: neither the cluster nor the Function App has a VNet here.
   name                              = "st${local.compact}data"
   location                          = azurerm_resource_group.this.location
   resource_group_name               = azurerm_resource_group.this.name
@@ -133,9 +136,9 @@ resource "azurerm_storage_share" "datasets" {
 resource "azurerm_storage_account" "func" {
   #checkov:skip=CKV_AZURE_206:Zone-redundant (ZRS) by default: jobs, results and host state are regenerable and the dataset can be uploaded again; set storage_replication_type = "GZRS" for geo-redundancy.
   #checkov:skip=CKV_AZURE_33:No queues used by this Function App's host (HTTP and a queue trigger on the data account).
-  #checkov:skip=CKV_AZURE_59:Public endpoint: the Consumption plan has no VNet integration; access is Entra ID only.
+  #checkov:skip=CKV_AZURE_59:Public endpoint: the Function App has no VNet integration here; access is Entra ID only.
   #checkov:skip=CKV2_AZURE_1:Encrypted with Microsoft-managed keys; it holds host state and the deployment packages.
-  #checkov:skip=CKV2_AZURE_33:No private endpoint: the Consumption plan cannot use one.
+  #checkov:skip=CKV2_AZURE_33:No private endpoint: the Function App has no VNet here.
   name                              = "st${local.compact}func"
   location                          = azurerm_resource_group.this.location
   resource_group_name               = azurerm_resource_group.this.name
@@ -168,8 +171,8 @@ resource "azurerm_storage_account" "func" {
   tags = local.tags
 }
 
-# The Function App's packages: the deploy workflow uploads releases/<sha>.zip and points
-# WEBSITE_RUN_FROM_PACKAGE at it (function.tf).
+# Every package the pipeline published, as releases/<sha>.zip, and `releases/deployed` naming the
+# one in service: a failed release is rolled back by publishing the previous one again.
 resource "azurerm_storage_container" "releases" {
   #checkov:skip=CKV2_AZURE_21:Blob reads are logged by the account's diagnostic setting (allLogs, including StorageRead) below; azurerm_log_analytics_storage_insights, which this check wants, takes the account key.
   name                  = local.release_container
@@ -187,4 +190,13 @@ resource "azurerm_monitor_diagnostic_setting" "storage" {
   enabled_log {
     category_group = "allLogs"
   }
+}
+
+# The package Flex Consumption runs (functionAppConfig.deployment.storage, function.tf): written by
+# `az functionapp deployment source config-zip`, read by the app with its identity.
+resource "azurerm_storage_container" "deployment" {
+  #checkov:skip=CKV2_AZURE_21:Blob reads are logged by the account's diagnostic setting (allLogs, including StorageRead) below; azurerm_log_analytics_storage_insights, which this check wants, takes the account key.
+  name                  = local.deployment_container
+  storage_account_id    = azurerm_storage_account.func.id
+  container_access_type = "private"
 }

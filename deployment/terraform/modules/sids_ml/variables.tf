@@ -33,9 +33,8 @@ variable "tags" {
 }
 
 variable "kubernetes_version" {
-  description = "AKS Kubernetes version (minor alias such as 1.33); null: the region's default."
+  description = "AKS Kubernetes minor version (such as 1.36); the root pins it."
   type        = string
-  default     = null
 }
 
 variable "aks_sku_tier" {
@@ -164,18 +163,42 @@ variable "results_container_name" {
 }
 
 variable "function_python_version" {
-  description = "Python version of the Function App (Linux Consumption supports up to 3.12)."
+  description = "Python version of the Flex Consumption Function App (the image and CI use the same)."
   type        = string
 }
 
 variable "function_max_instances" {
-  description = "Most instances the Consumption plan scales the Function App out to."
+  description = "Most instances the Flex Consumption plan scales the Function App out to."
   type        = number
 }
 
-variable "function_dataset_path" {
-  description = "DATASET_PATH of the Function App: inside its deployment package (Consumption cannot mount shares)."
+variable "function_instance_memory_mb" {
+  description = "Memory of each Flex Consumption instance in MB (2048 or 4096)."
+  type        = number
+  default     = 2048
+}
+
+variable "function_dataset_mount" {
+  description = "Mount the dataset share on the Function App at /mnt/datasets (Flex Consumption mounts Azure Files with the account key); false: the deploy syncs it into the package."
+  type        = bool
+  default     = true
+}
+
+variable "api_host_name" {
+  description = "Public host name of the AKS Gateway's TLS listener (its certificate is tls_certificate_name in the Key Vault)."
   type        = string
+}
+
+variable "tls_certificate_name" {
+  description = "Key Vault certificate of api_host_name, imported or issued by an operator."
+  type        = string
+  default     = "api-tls"
+}
+
+variable "admin_keys_secret_name" {
+  description = "Key Vault secret holding ADMIN_API_KEYS (comma-separated), set by an operator."
+  type        = string
+  default     = "admin-api-keys"
 }
 
 variable "application_insights_enabled" {
@@ -186,12 +209,6 @@ variable "application_insights_enabled" {
 
 variable "github_repository" {
   description = "owner/repo allowed to deploy through GitHub OIDC; empty: no deploy identity."
-  type        = string
-  default     = ""
-}
-
-variable "terraform_state_container_id" {
-  description = "Resource id of the blob container holding the Terraform state; the deploy identity gets read/write on it. Empty: grant it yourself."
   type        = string
   default     = ""
 }

@@ -8,10 +8,8 @@ locals {
   # Object names derived from app_name, as deployment/service_gen.py derives them.
   config_map    = "${var.app_name}-settings"
   dataset_claim = "${var.app_name}-datasets"
-
-  # deployment/k8s/templates/service.yaml sets `ingressClassName: nginx`; the controller below
-  # serves that class.
-  ingress_class = "nginx"
+  gateway       = var.app_name
+  admin_secret  = "${var.app_name}-admin"
 
   shared_values = {
     namespace              = var.namespace
@@ -28,6 +26,13 @@ locals {
     results_container      = var.results_container
     config_map             = local.config_map
     dataset_claim          = local.dataset_claim
+    gateway                = local.gateway
+    admin_secret           = local.admin_secret
+    tenant_id              = var.tenant_id
+    key_vault_name         = var.key_vault_name
+    admin_keys_secret      = var.admin_keys_secret
+    host_name              = var.host_name
+    tls_certificate_uri    = var.tls_certificate_uri
   }
   shared_yaml = templatefile("${local.templates}/shared.yaml", local.shared_values)
 
@@ -47,11 +52,11 @@ locals {
   # their object names.
   services = merge(
     {
-      (var.app_name) = merge(var.api, { model_service = "", ingress_path = "/" })
+      (var.app_name) = merge(var.api, { model_service = "", route_path = "/" })
     },
     {
       for model, service in var.model_services :
-      "${var.app_name}-${lower(model)}" => merge(service, { model_service = model, ingress_path = "/${model}" })
+      "${var.app_name}-${lower(model)}" => merge(service, { model_service = model, route_path = "/${model}" })
     },
   )
 
@@ -69,11 +74,13 @@ locals {
       memory_limit    = service.memory_limit
       max_surge       = service.max_surge
       max_unavailable = service.max_unavailable
-      ingress_path    = service.ingress_path
+      route_path      = service.route_path
       mount_datasets  = service.mount_datasets
       config_map      = local.config_map
       service_account = var.service_account
       dataset_claim   = local.dataset_claim
+      gateway         = local.gateway
+      admin_secret    = local.admin_secret
     }
   }
 
@@ -134,22 +141,26 @@ resource "kubernetes_namespace_v1" "this" {
   }
 }
 
-# The AKS application routing add-on (enabled in stage 1 with its default controller off) runs
-# one managed NGINX per NginxIngressController; this one serves the manifests' class.
-resource "kubernetes_manifest" "nginx_ingress_controller" {
-  count = var.nginx_ingress_controller ? 1 : 0
+# The step AKS's docs give for the KEDA add-on with workload identity: once the operator's
+# federated credential exists (stage 1), restart the operator so that its pods start with the
+# identity's token. A pod template annotation is what `kubectl rollout restart` sets; its value
+# is the credential's id, so the operator restarts again only if the credential is replaced.
+# The pipeline then checks that the operator has the token and the worker's scaler is ready
+# (deployment/check_keda_identity.sh), and fails loudly otherwise.
+resource "kubernetes_annotations" "keda_operator_restart" {
+  count = var.restart_keda_operator ? 1 : 0
 
-  manifest = {
-    apiVersion = "approuting.kubernetes.azure.com/v1alpha1"
-    kind       = "NginxIngressController"
-    metadata = {
-      name = local.ingress_class
-    }
-    spec = {
-      ingressClassName     = local.ingress_class
-      controllerNamePrefix = local.ingress_class
-    }
+  api_version = "apps/v1"
+  kind        = "Deployment"
+  metadata {
+    name      = "keda-operator"
+    namespace = "kube-system"
   }
+  template_annotations = {
+    "sids-ml-backend/workload-identity-credential" = sha1(var.keda_operator_credential_id)
+  }
+  # The add-on manager owns the rest of the object.
+  force = true
 }
 
 resource "kubernetes_manifest" "shared" {
@@ -186,5 +197,61 @@ resource "kubernetes_manifest" "workloads" {
     delete = "5m"
   }
 
-  depends_on = [kubernetes_manifest.shared, kubernetes_manifest.nginx_ingress_controller]
+  depends_on = [kubernetes_manifest.shared]
+}
+
+# The pipeline's deploy identity writes this namespace only. Azure RBAC (stage 1: AKS RBAC Writer
+# scoped to the namespace) covers the built-in kinds; the add-ons' custom kinds the pipeline
+# applies, waits for or checks are granted here, in Kubernetes RBAC (which AKS evaluates too),
+# with the verbs `kubectl apply`, `kubectl wait` and the checks use and nothing else.
+resource "kubernetes_role_v1" "deployer" {
+  count = var.deploy_principal_id == null ? 0 : 1
+
+  metadata {
+    name      = "${var.app_name}-deployer"
+    namespace = var.namespace
+  }
+
+  rule {
+    api_groups = ["keda.sh"]
+    resources  = ["scaledobjects"]
+    verbs      = ["get", "list", "watch", "create", "update", "patch"]
+  }
+
+  rule {
+    api_groups = ["gateway.networking.k8s.io"]
+    resources  = ["httproutes"]
+    verbs      = ["get", "list", "watch", "create", "update", "patch"]
+  }
+
+  # The Gateway is stage 2's: the pipeline only waits for it and reads its address.
+  rule {
+    api_groups = ["gateway.networking.k8s.io"]
+    resources  = ["gateways"]
+    verbs      = ["get", "list", "watch"]
+  }
+
+  depends_on = [kubernetes_namespace_v1.this]
+}
+
+resource "kubernetes_role_binding_v1" "deployer" {
+  count = var.deploy_principal_id == null ? 0 : 1
+
+  metadata {
+    name      = "${var.app_name}-deployer"
+    namespace = var.namespace
+  }
+
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "Role"
+    name      = kubernetes_role_v1.deployer[0].metadata[0].name
+  }
+
+  # An Entra identity appears to the API server as a user named by its object id.
+  subject {
+    kind      = "User"
+    name      = var.deploy_principal_id
+    api_group = "rbac.authorization.k8s.io"
+  }
 }

@@ -8,9 +8,9 @@ output "image" {
   value       = var.image
 }
 
-output "ingress_class" {
-  description = "Ingress class of the manifests, served by the managed NGINX controller."
-  value       = local.ingress_class
+output "gateway" {
+  description = "Name of the Gateway (shared.yaml) the HTTPRoutes attach to."
+  value       = local.gateway
 }
 
 output "deployments" {

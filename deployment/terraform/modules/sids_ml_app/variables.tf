@@ -89,7 +89,7 @@ variable "image" {
 }
 
 variable "api" {
-  description = "The main API service (every model, ingress path /)."
+  description = "The main API service (every model, route path /)."
   type = object({
     min_replicas    = number
     max_replicas    = number
@@ -104,7 +104,7 @@ variable "api" {
 }
 
 variable "model_services" {
-  description = "Per-model services, keyed by the model's folder under models/ (ingress path /<model>)."
+  description = "Per-model services, keyed by the model's folder under models/ (route path /<model>)."
   type = map(object({
     min_replicas    = number
     max_replicas    = number
@@ -131,15 +131,51 @@ variable "worker" {
 }
 
 variable "manage_workloads" {
-  description = "Manage the Deployments, Services, ScaledObjects and Ingresses too; false: only the shared objects."
+  description = "Manage the Deployments, Services, ScaledObjects and HTTPRoutes too; false: only the shared objects."
   type        = bool
   default     = true
 }
 
-variable "nginx_ingress_controller" {
-  description = "Create the AKS application routing NginxIngressController serving the `nginx` ingress class of the manifests."
+variable "restart_keda_operator" {
+  description = "Restart the KEDA add-on's operator when its federated credential changes (AKS's KEDA workload identity step)."
   type        = bool
   default     = true
+}
+
+variable "keda_operator_credential_id" {
+  description = "Id of the KEDA operator's federated credential on the app identity (stage 1)."
+  type        = string
+}
+
+variable "deploy_principal_id" {
+  description = "Entra object id of the pipeline's deploy identity; null: no pipeline, no Role binding."
+  type        = string
+  default     = null
+}
+
+variable "tenant_id" {
+  description = "Entra tenant of the app identity and the Key Vault."
+  type        = string
+}
+
+variable "key_vault_name" {
+  description = "Key Vault of the admin keys and the Gateway's certificate."
+  type        = string
+}
+
+variable "admin_keys_secret" {
+  description = "Key Vault secret holding ADMIN_API_KEYS."
+  type        = string
+}
+
+variable "host_name" {
+  description = "Public host name of the Gateway's HTTPS listener."
+  type        = string
+}
+
+variable "tls_certificate_uri" {
+  description = "Unversioned Key Vault URI of the listener's certificate."
+  type        = string
 }
 
 variable "wait_for_rollout" {
