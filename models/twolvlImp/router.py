@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from common.dependencies import StoreDep, TrainerDep, run_task
+from common.dependencies import CallerDep, StoreDep, TrainerDep, run_task
+from common.training import HEAVY_ROUTE_RESPONSES
 from models.twolvlImp import options
 from models.twolvlImp.imputation import estimate_seconds
 from models.twolvlImp.schemas import (
@@ -85,15 +86,17 @@ def estimate(store: StoreDep, request: PredictRequest) -> float:
     return estimate_seconds(request)
 
 
-@router.post(
-    "/predict", response_model=PredictResponse, responses={503: {"description": "Overloaded"}}
-)
-async def predict(store: StoreDep, trainer: TrainerDep, request: PredictRequest) -> Response:
+@router.post("/predict", response_model=PredictResponse, responses=HEAVY_ROUTE_RESPONSES)
+async def predict(
+    store: StoreDep, trainer: TrainerDep, caller: CallerDep, request: PredictRequest
+) -> Response:
     """Train on all countries and estimate, with 90% intervals, the SIDS gaps of the target.
 
     Answers from the result cache when the same request was answered on the same data
-    (`X-Cache: hit`); 503 with Retry-After when every training slot is taken. For long trainings,
-    submit the same body as a job: `POST /jobs` with model `twolvlImp`, endpoint `predict`.
+    (`X-Cache: hit`); 503 with Retry-After when every training slot is taken, 429 when this
+    client already runs MAX_TRAININGS_PER_CLIENT, 504 past SYNC_TIMEOUT_SECONDS. For long
+    trainings, submit the same body as a job: `POST /jobs` with model `twolvlImp`, endpoint
+    `predict`.
     """
     options.check_predict_request(store, request)
-    return await run_task(trainer, PREDICT, request, store)
+    return await run_task(trainer, PREDICT, request, store, caller)
