@@ -293,7 +293,7 @@ def _check_values(
         row, column = (int(k) for k in np.argwhere(bad)[0])
         raise DatasetError(
             f"{DATA_FILE} line {_line(raw, DATA_FILE, row)}: column {columns[column]!r} has "
-            f"the value {block[row, column]!r}, {reason}: the file looks corrupt"
+            f"the value {float(block[row, column])!r}, {reason}: the file looks corrupt"
         )
 
 
