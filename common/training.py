@@ -252,26 +252,32 @@ class Trainer:
         result = asyncio.wrap_future(work.future)
         # Read the result even when nobody awaits it any more (no "never retrieved" warning).
         result.add_done_callback(lambda done: done.cancelled() or done.exception())
-        waits: set[asyncio.Future[Any]] = {result}
         gone = asyncio.ensure_future(caller.disconnected()) if caller.disconnected else None
-        if gone is not None:
-            waits.add(gone)
         timeout = self.settings.sync_timeout_seconds
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
-            # Not cancelled on a timeout: the work frees its slot and caches its result when it
-            # ends.
-            done, _ = await asyncio.wait(waits, timeout=timeout, return_when="FIRST_COMPLETED")
+            while True:
+                waits = {result} if gone is None else {result, gone}
+                remaining = deadline - asyncio.get_running_loop().time()
+                # Not cancelled on a timeout: the work frees its slot and caches its result when
+                # it ends.
+                done, _ = await asyncio.wait(
+                    waits, timeout=max(remaining, 0), return_when="FIRST_COMPLETED"
+                )
+                if result in done:
+                    return result.result()
+                if gone is None or gone not in done:
+                    break  # the timeout
+                if gone.exception() is None:
+                    self._leave(work)
+                    raise ClientGone("the client closed the connection")
+                gone = None  # cannot watch this client: wait for the result alone
         except asyncio.CancelledError:
             self._leave(work)
             raise
         finally:
             if gone is not None:
                 gone.cancel()
-        if result in done:
-            return result.result()
-        if gone is not None and gone in done:
-            self._leave(work)
-            raise ClientGone("the client closed the connection")
         with self._lock:
             work.promised = True
         raise TrainingTimeout(
