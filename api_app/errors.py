@@ -1,6 +1,8 @@
 """Exception handlers: every error leaves the service in the one `ErrorBody` shape."""
 
+import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,10 +24,21 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
+class ErrorResponse(JSONResponse):
+    """JSON that always encodes: an error may echo a client's string holding a lone surrogate
+    (valid in JSON text as an escape, not encodable as UTF-8), which is then escaped."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def error_response(
     status: int, body: ErrorBody, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status, headers=headers)
+    return ErrorResponse(body.model_dump(mode="json", exclude_none=True), status, headers=headers)
 
 
 async def _service_error(request: Request, error: Exception) -> JSONResponse:

@@ -1,17 +1,19 @@
 """Cross-cutting routes: service info, datasets, model forms and health."""
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from api_app.auth import ADMIN_RESPONSES, AdminDep, MetricsAccessDep
 from api_app.params import ModelForm, describe_models
-from common.datasets import ReloadStatus
-from common.dependencies import DatasetManagerDep, StoreDep
+from common.datasets import DEMO_SOURCE, ReloadStatus
+from common.dependencies import CallerDep, DatasetManagerDep, StoreDep, TrainerDep
 from common.errors import DatasetInvalid, ErrorBody
 from common.metrics import PROMETHEUS_CONTENT_TYPE
 from common.runtime import Runtime
 from common.settings import SERVICE_NAME, SERVICE_VERSION
 from common.storage import StorageUnavailable
+from common.training import HEAVY_ROUTE_RESPONSES
 
 router = APIRouter(tags=["Service"])
 
@@ -34,11 +36,10 @@ class DatasetInfo(BaseModel):
 
 
 class DatasetsInfo(BaseModel):
-    """The files under DATASET_PATH and the datasets loaded from them."""
+    """The files under DATASET_PATH and the datasets loaded from them (no server paths)."""
 
-    dataset_path: str
     files: list[str]
-    source: str
+    source: str = Field(description="'DATASET_PATH', or the built-in demo dataset.")
     dataset_version: str
     years: list[int]
     countries: int
@@ -73,13 +74,12 @@ def root(request: Request, datasets: DatasetManagerDep) -> ServiceInfo:
 
 
 @router.get("/datasets")
-def datasets_info(request: Request, datasets: DatasetManagerDep, store: StoreDep) -> DatasetsInfo:
+def datasets_info(datasets: DatasetManagerDep, store: StoreDep) -> DatasetsInfo:
     """The files present under DATASET_PATH and the datasets loaded."""
     counts = store.indicator_meta["Dataset"].value_counts()
     return DatasetsInfo(
-        dataset_path=str(request.app.state.settings.dataset_path),
         files=datasets.files,
-        source=store.source,
+        source=DEMO_SOURCE if store.source == DEMO_SOURCE else "DATASET_PATH",
         dataset_version=store.version,
         years=list(store.years),
         countries=len(store.countries),
@@ -91,15 +91,22 @@ def datasets_info(request: Request, datasets: DatasetManagerDep, store: StoreDep
     )
 
 
-@router.post("/datasets/reload", responses={422: {"model": ErrorBody}})
-async def reload_datasets(datasets: DatasetManagerDep) -> ReloadResult:
-    """Read DATASET_PATH again and swap in the new data if it changed and is valid.
+@router.post(
+    "/datasets/reload",
+    dependencies=[AdminDep],
+    responses={422: {"model": ErrorBody}, **ADMIN_RESPONSES, **HEAVY_ROUTE_RESPONSES},
+)
+async def reload_datasets(
+    datasets: DatasetManagerDep, trainer: TrainerDep, caller: CallerDep
+) -> ReloadResult:
+    """Read DATASET_PATH again and swap in the new data if it changed and is valid (admin).
 
-    A missing or malformed file answers 422 `dataset_invalid` with the reason, and the service
-    keeps serving the previous version. Cached results of the old version are never served for
-    the new one (the version is part of every cache key).
+    Needs an admin key (ADMIN_API_KEYS). A missing, truncated or malformed file answers 422
+    `dataset_invalid` naming the file, line and reason, and the service keeps serving the
+    previous version. Cached results of the old version are never served for the new one (the
+    version is part of every cache key). Runs in a training slot, like a training.
     """
-    status = await run_in_threadpool(datasets.reload)
+    status = await trainer.run_work(datasets.reload, caller)
     if status == ReloadStatus.failed:
         raise DatasetInvalid(f"reload failed, previous data kept: {datasets.error}")
     return ReloadResult(status=status, dataset_version=datasets.require_store().version)
@@ -128,9 +135,15 @@ async def readyz(request: Request, datasets: DatasetManagerDep) -> Health:
     return Health(status="ready", dataset_version=store.version)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    dependencies=[MetricsAccessDep],
+    responses={200: {"content": {"text/plain": {}}}, **ADMIN_RESPONSES},
+)
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics: requests, latency, trainings, cache, jobs."""
+    """Prometheus metrics: requests, latency, trainings, cache, jobs (admin key, unless
+    METRICS_PUBLIC)."""
     runtime: Runtime = request.app.state.runtime
     try:
         waiting = await run_in_threadpool(runtime.storage.queue.length)

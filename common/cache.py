@@ -28,9 +28,11 @@ class ResultCache:
         return value
 
     def put(self, key: str, value: bytes) -> None:
+        """Keep the result here first, then share it: with storage down (`StorageUnavailable`)
+        this process still answers the same request from memory."""
+        self._remember(key, value)
         if self._blobs:
             self._blobs.put(RESULTS_PREFIX + key, value)
-        self._remember(key, value)
 
     def _remember(self, key: str, value: bytes) -> None:
         if self._max_entries == 0:

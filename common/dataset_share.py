@@ -2,7 +2,9 @@
 
 For hosts that cannot mount the Azure Files share (CI, a laptop, a VM): `sync` copies changed
 files only, each written beside its target and renamed over it, so a reader (the service's
-reload) never sees a half-written file.
+reload) never sees a half-written file. Both directions validate the dataset first (as a reload
+does) and refuse to publish one that would not load: `upload` sends nothing, `sync` swaps
+nothing in.
 
     python -m common.dataset_share upload ./datasets      # local folder -> share
     python -m common.dataset_share sync [DEST]             # share -> DATASET_PATH (or DEST)
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.datasets import DATASET_FILES, DatasetError, RawDataset, parse_dataset
 from common.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -60,8 +63,22 @@ def open_share(settings: Settings) -> Any:
     )
 
 
+def validate(files: dict[str, Path], settings: Settings | None = None) -> None:
+    """Raise `DatasetError` unless the dataset files would load (as a reload checks them)."""
+    settings = settings or get_settings()
+    raw = RawDataset({name: files[name].read_bytes() for name in DATASET_FILES}, "share")
+    parse_dataset(raw, settings.dataset_max_abs_value)
+
+
+def _dataset_files(folder: Path) -> dict[str, Path]:
+    return {name: folder / name for name in DATASET_FILES}
+
+
 def upload(share: Any, folder: Path) -> Transfer:
-    """Upload the files of `folder` whose content differs from the share's copy."""
+    """Upload the files of `folder` whose content differs from the share's copy, once the
+    dataset they make is valid."""
+    if all(path.is_file() for path in _dataset_files(folder).values()):
+        validate(_dataset_files(folder))
     copied, unchanged = [], []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         data = path.read_bytes()
@@ -99,7 +116,16 @@ def sync(share: Any, destination: Path) -> Transfer:
             stream.flush()
             os.fsync(stream.fileno())
         staged.append((temporary, target, name, etag))
-    # Swap the new files in only once all have arrived, each with an atomic rename.
+    # Swap the new files in only once all have arrived and make a valid dataset, each with an
+    # atomic rename.
+    files = _dataset_files(destination) | {name: path for path, _, name, _ in staged}
+    if all(path.is_file() for path in files.values()):
+        try:
+            validate(files)
+        except Exception:
+            for temporary, *_ in staged:
+                temporary.unlink(missing_ok=True)
+            raise
     for temporary, target, name, etag in staged:
         os.replace(temporary, target)
         state[name] = etag
@@ -138,10 +164,13 @@ def main(argv: list[str] | None = None) -> None:
     arguments = _parse_args(argv)
     settings = get_settings()
     share = open_share(settings)
-    if arguments.command == "upload":
-        result = upload(share, arguments.folder)
-    else:
-        result = sync(share, arguments.destination or settings.dataset_path)
+    try:
+        if arguments.command == "upload":
+            result = upload(share, arguments.folder)
+        else:
+            result = sync(share, arguments.destination or settings.dataset_path)
+    except DatasetError as error:
+        raise SystemExit(f"dataset refused, nothing published: {error}") from error
     print(json.dumps({"copied": result.copied, "unchanged": result.unchanged}))
 
 

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import logging
+import re
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -39,12 +40,16 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     DATASET_META_FILE: ("Dataset Code", "Dataset Name"),
 }
 DEMO_SOURCE = "built-in demo dataset"
+MAX_ABS_VALUE: float = Settings.model_fields["dataset_max_abs_value"].default
+# Columns of the data file other than the required ones and the years: text, ignored.
+_YEAR = re.compile(r"^\d{4}$")
 
 T = TypeVar("T")
 
 
 class DatasetError(Exception):
-    """The dataset files are missing or malformed; the message names the file and column."""
+    """The dataset files are missing or malformed; the message names the file, line and column
+    (file names only: never a server path)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def read_folder(folder: Path) -> RawDataset:
     """Read the three files from a folder; a missing file is a `DatasetError` naming it."""
     missing = [name for name in DATASET_FILES if not (folder / name).is_file()]
     if missing:
-        raise DatasetError(f"{', '.join(missing)} not found in {folder}")
+        raise DatasetError(f"{', '.join(missing)} not found in DATASET_PATH")
     return RawDataset({name: (folder / name).read_bytes() for name in DATASET_FILES}, str(folder))
 
 
@@ -139,21 +144,24 @@ def demo_raw_dataset() -> RawDataset:
     return RawDataset(files, DEMO_SOURCE)
 
 
-def parse_dataset(raw: RawDataset) -> IndicatorStore:
-    """Validate the three files and build the store; any problem is a `DatasetError`."""
+def parse_dataset(raw: RawDataset, max_abs_value: float = MAX_ABS_VALUE) -> IndicatorStore:
+    """Validate the three files and build the store; any problem is a `DatasetError`.
+
+    Beyond parsing, the files must agree (every indicator of the metadata has data rows, every
+    dataset a name), which is how a file cut at a line break shows itself."""
     data = _read_csv(raw, DATA_FILE)
     meta = _read_csv(raw, INDICATOR_META_FILE)
     dataset_meta = _read_csv(raw, DATASET_META_FILE)
     year_columns = _year_columns(data)
-    _check_unique(data, [COUNTRY, INDICATOR], DATA_FILE)
-    _check_unique(meta, [INDICATOR], INDICATOR_META_FILE)
-    unknown = sorted(set(data[INDICATOR]) - set(meta[INDICATOR]))
-    if unknown:
-        raise DatasetError(
-            f"{DATA_FILE}: {len(unknown)} indicator codes have no row in {INDICATOR_META_FILE}, "
-            f"e.g. {unknown[:5]}"
-        )
-    values = _numeric_block(data, year_columns)
+    _check_unique(raw, data, [COUNTRY, INDICATOR], DATA_FILE)
+    _check_unique(raw, meta, [INDICATOR], INDICATOR_META_FILE)
+    _check_covered(raw, data, INDICATOR, DATA_FILE, set(meta[INDICATOR]), INDICATOR_META_FILE)
+    _check_covered(raw, meta, INDICATOR, INDICATOR_META_FILE, set(data[INDICATOR]), DATA_FILE)
+    _check_covered(
+        raw, meta, "Dataset", INDICATOR_META_FILE, set(dataset_meta["Dataset Code"]),
+        DATASET_META_FILE,
+    )  # fmt: skip
+    values = _numeric_block(raw, data, year_columns, max_abs_value)
     countries = pd.Index(sorted(data[COUNTRY].unique()), name=COUNTRY)
     indicators = pd.Index(sorted(data[INDICATOR].unique()), name=INDICATOR)
     cube = _to_cube(data, values, countries, indicators)
@@ -169,6 +177,19 @@ def parse_dataset(raw: RawDataset) -> IndicatorStore:
     )
 
 
+def _line(raw: RawDataset, name: str, row: int) -> int:
+    """The line of the file where data row `row` (0-based) starts; quoted values may span
+    lines, so the file is read again (only when reporting an error)."""
+    reader = csv.reader(io.StringIO(raw.files[name].decode(errors="replace")))
+    next(reader, None)
+    start = reader.line_num + 1
+    for number, _ in enumerate(reader):
+        if number == row:
+            return start
+        start = reader.line_num + 1
+    return start
+
+
 def _read_csv(raw: RawDataset, name: str) -> pd.DataFrame:
     _check_not_truncated(raw.files[name], name)
     try:
@@ -177,9 +198,11 @@ def _read_csv(raw: RawDataset, name: str) -> pd.DataFrame:
         raise DatasetError(f"{name}: cannot be parsed as CSV ({error})") from error
     for column in REQUIRED_COLUMNS[name]:
         if column not in frame.columns:
-            raise DatasetError(f"{name}: required column {column!r} is missing")
-        if frame[column].isna().any():
-            raise DatasetError(f"{name}: column {column!r} has empty values")
+            raise DatasetError(f"{name} line 1: required column {column!r} is missing")
+        empty = frame[column].isna().to_numpy()
+        if empty.any():
+            line = _line(raw, name, int(empty.argmax()))
+            raise DatasetError(f"{name} line {line}: column {column!r} is empty")
     return frame
 
 
@@ -194,39 +217,84 @@ def _check_not_truncated(content: bytes, name: str) -> None:
     header, last = (next(csv.reader([line])) for line in (lines[0], lines[-1]))
     if len(last) != len(header):
         raise DatasetError(
-            f"{name}: the last row has {len(last)} fields but the header {len(header)}: "
-            "the file looks truncated"
+            f"{name} line {len(content.splitlines())}: the last row has {len(last)} fields but "
+            f"the header {len(header)}: the file looks truncated"
         )
 
 
 def _year_columns(data: pd.DataFrame) -> list[str]:
-    years = [column for column in data.columns if str(column).strip().isdigit()]
+    """The year columns; a header that holds digits but is not a year (`2O15`, `2015.1` for a
+    repeated year) is an error, not a column silently dropped."""
+    years, text = [], set(REQUIRED_COLUMNS[DATA_FILE])
+    for column in map(str, data.columns):
+        if _YEAR.match(column.strip()):
+            years.append(column)
+        elif column not in text and any(character.isdigit() for character in column):
+            raise DatasetError(
+                f"{DATA_FILE} line 1: column {column!r} is not a year (year columns are "
+                "four digits, such as '2015')"
+            )
     if not years:
-        raise DatasetError(f"{DATA_FILE}: no year columns (such as '2000') found")
+        raise DatasetError(f"{DATA_FILE} line 1: no year columns (such as '2000') found")
     return years
 
 
-def _check_unique(frame: pd.DataFrame, columns: list[str], name: str) -> None:
-    duplicated = frame.duplicated(columns)
+def _check_unique(raw: RawDataset, frame: pd.DataFrame, columns: list[str], name: str) -> None:
+    duplicated = frame.duplicated(columns).to_numpy()
     if duplicated.any():
-        example = frame.loc[duplicated, columns].iloc[0].tolist()
-        raise DatasetError(f"{name}: duplicate rows for {columns} such as {example}")
+        row = int(duplicated.argmax())
+        example = frame.loc[frame.index[row], columns].tolist()
+        line = _line(raw, name, row)
+        raise DatasetError(f"{name} line {line}: duplicate row for {columns}: {example}")
 
 
-def _numeric_block(data: pd.DataFrame, year_columns: list[str]) -> np.ndarray:
+def _check_covered(
+    raw: RawDataset, frame: pd.DataFrame, column: str, name: str, known: set[str], other: str
+) -> None:
+    """Every value of `column` has its rows in the `other` file (else one of them is cut)."""
+    missing = ~frame[column].isin(known).to_numpy()
+    if missing.any():
+        values = sorted(set(frame[column][missing]))
+        line = _line(raw, name, int(missing.argmax()))
+        raise DatasetError(
+            f"{name} line {line}: {len(values)} values of {column!r} have no row in {other}, "
+            f"e.g. {values[:3]} (is {other} truncated or incomplete?)"
+        )
+
+
+def _numeric_block(
+    raw: RawDataset, data: pd.DataFrame, year_columns: list[str], max_abs_value: float
+) -> np.ndarray:
     if data.empty:
         raise DatasetError(f"{DATA_FILE}: no data rows")
     for column in year_columns:
         converted = pd.to_numeric(data[column], errors="coerce")
-        bad = data[column][converted.isna() & data[column].notna()]
-        if len(bad):
+        bad = (converted.isna() & data[column].notna()).to_numpy()
+        if bad.any():
+            row = int(bad.argmax())
             raise DatasetError(
-                f"{DATA_FILE}: column {column!r} has non-numeric values such as {bad.iloc[0]!r}"
+                f"{DATA_FILE} line {_line(raw, DATA_FILE, row)}: column {column!r} has the "
+                f"non-numeric value {data[column].iloc[row]!r}"
             )
     block = data[year_columns].apply(pd.to_numeric).to_numpy(dtype=np.float64)
-    if np.isinf(block).any():
-        raise DatasetError(f"{DATA_FILE}: infinite values in the year columns")
+    with np.errstate(invalid="ignore"):
+        _check_values(
+            raw, block, ~np.isfinite(block) & ~np.isnan(block), year_columns, "not finite"
+        )
+        too_large = np.abs(block) > max_abs_value
+    _check_values(raw, block, too_large, year_columns, f"outside +-{max_abs_value:g}")
     return block
+
+
+def _check_values(
+    raw: RawDataset, block: np.ndarray, bad: np.ndarray, columns: list[str], reason: str
+) -> None:
+    if bad.any():
+        row, column = (int(k) for k in np.argwhere(bad)[0])
+        raise DatasetError(
+            f"{DATA_FILE} line {_line(raw, DATA_FILE, row)}: column {columns[column]!r} has "
+            f"the value {float(block[row, column])!r}, {reason}: the file looks corrupt"
+        )
 
 
 def _to_cube(
@@ -275,10 +343,10 @@ class DatasetManager:
                 if only_if_changed and self.store and raw.version == self.store.version:
                     self.error = None
                     return ReloadStatus.unchanged
-                store = parse_dataset(raw)
+                store = parse_dataset(raw, self._settings.dataset_max_abs_value)
             except (DatasetError, OSError) as error:
-                self.error = str(error)
                 logger.error("dataset load failed: %s", error)
+                self.error = self._public(error)
                 return ReloadStatus.failed
             self.store, self.error = store, None
         logger.info(
@@ -291,6 +359,16 @@ class DatasetManager:
             store.years[-1],
         )
         return ReloadStatus.loaded
+
+    def _public(self, error: Exception) -> str:
+        """The error as clients may see it: no server path (OS errors name only their cause)."""
+        if isinstance(error, OSError):
+            name = Path(error.filename).name if error.filename else "the dataset files"
+            return f"cannot read {name} under DATASET_PATH: {error.strerror or 'I/O error'}"
+        text = str(error)
+        for path in {str(self._settings.dataset_path), str(self._settings.dataset_path.resolve())}:
+            text = text.replace(path, "DATASET_PATH")
+        return text
 
     def watch(self, stop: threading.Event) -> None:
         """Reload whenever the files change, checking every DATASET_CHECK_INTERVAL seconds."""

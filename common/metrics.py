@@ -45,6 +45,16 @@ class Metrics:
             "sids_trainings_rejected", "Trainings refused with 503 (limits reached).",
             registry=registry,
         )  # fmt: skip
+        self.rejected_per_client = Counter(
+            "sids_trainings_rejected_per_client",
+            "Heavy requests refused with 429 (the client's MAX_TRAININGS_PER_CLIENT reached).",
+            registry=registry,
+        )
+        self.abandoned = Counter(
+            "sids_trainings_abandoned",
+            "Heavy work cancelled because every client waiting for it hung up.",
+            registry=registry,
+        )
         self.cache = Counter(
             "sids_cache_lookups", "Result cache lookups by result (hit or miss).",
             ["result"], registry=registry,

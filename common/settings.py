@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SERVICE_NAME = "SIDS ML Backend"
 SERVICE_VERSION = "1.0.0"
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
         description="Seconds between checks of the dataset files' content hash; a change is "
         "reloaded without a restart. 0: no periodic check (POST /datasets/reload still works).",
     )
+    dataset_max_abs_value: float = Field(
+        1e15,
+        gt=0,
+        description="Largest absolute value a dataset may hold; a larger one (such as 1e308) "
+        "means a corrupt file, which is refused (the real dataset's largest is about 3e13).",
+    )
     dataset_share: str = Field("datasets", description="Azure Files share of the datasets.")
     azure_storage_file_url: str | None = Field(
         None, description="File service endpoint, used with a managed identity by the share CLI."
@@ -65,6 +72,24 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(
         10 * 1024 * 1024, ge=1, description="Largest request body accepted; larger ones get 413."
+    )
+    # Survey clustering builds a rows x columns table of the body: these bound its memory (the
+    # byte limit alone does not: 10,000 records with a key each make 100 million cells).
+    survey_max_rows: int = Field(
+        20_000, ge=1, description="Rows (respondents) of a survey clustering request."
+    )
+    survey_max_columns: int = Field(
+        500,
+        ge=1,
+        description="Keys of one survey row object, or columns of a survey in the columns orient.",
+    )
+    survey_max_distinct_keys: int = Field(
+        1_000,
+        ge=1,
+        description="Distinct keys over all the row objects of a survey (its table's columns).",
+    )
+    survey_max_cells: int = Field(
+        2_000_000, ge=1, description="Cells (rows x columns) of the table a survey makes."
     )
     log_level: str = Field("INFO", description="Python logging level name.")
     log_json: bool = Field(True, description="Log one JSON object per line (False: plain text).")
@@ -115,6 +140,39 @@ class Settings(BaseSettings):
         description="Most trees a two-level imputation request may ask for (`estimators`); the "
         "front end offers up to 1000. Larger requests get a 422 naming this setting.",
     )
+    max_trainings_per_client: int = Field(
+        4,
+        ge=1,
+        description="Heavy requests (trainings, survey clusterings, reloads) one client address "
+        "may have admitted at once; beyond that it gets 429 with Retry-After.",
+    )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        description="Reverse proxies in front of the app that append the client's address to "
+        "X-Forwarded-For (the ingress, the Functions front end). 0: the header is ignored and "
+        "the connection's address is the client's.",
+    )
+
+    # Admin routes (POST /datasets/reload, GET /metrics).
+    admin_api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys accepted on admin routes (Authorization: Bearer <key> or X-API-Key), "
+        "comma-separated; several at once for a rotation. None: admin routes are refused.",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve /metrics without an admin key (only where it is reachable from "
+        "inside the cluster alone, for Prometheus).",
+    )
+
+    @field_validator("admin_api_keys", mode="before")
+    @classmethod
+    def _comma_separated_keys(cls, value: object) -> object:
+        """ADMIN_API_KEYS="key1,key2": the keys, blanks and surrounding spaces dropped."""
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
 
     @field_validator("model_service")
     @classmethod

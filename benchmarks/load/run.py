@@ -136,6 +136,9 @@ def free_port() -> int:
 def server_environment(dataset: Path | None, scratch: Path) -> dict[str, str]:
     """The service's defaults over `dataset`, or over an empty folder (the demo dataset)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(STORAGE_VARIABLES)}
+    # The scrape of /metrics needs it open; the simulated users all come from one loopback
+    # address, which the per-client limit would otherwise treat as one client.
+    env |= {"METRICS_PUBLIC": "true", "MAX_TRAININGS_PER_CLIENT": "1000"}
     if dataset is None:
         empty = scratch / "empty-dataset"
         empty.mkdir(parents=True, exist_ok=True)

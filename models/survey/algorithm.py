@@ -23,6 +23,8 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from common.cancellation import checkpoint
+
 SEED = 7
 KMEANS_N_INIT = 5  # seeded k-means++ starts per k; the cheapest fit is kept
 # k-modes starts from Cao's density-based modes: deterministic, so one start is enough.
@@ -239,6 +241,7 @@ def _update_centres(
 
 def _fit(features: pd.DataFrame, n_categorical: int, k: int) -> tuple[np.ndarray, float]:
     """Labels and cost of the (best) seeded fit with k clusters (k < the distinct rows)."""
+    checkpoint()
     if n_categorical == 0:
         means = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=SEED)
         # One OpenMP thread (for this thread only): survey tables are small, and on a busy host

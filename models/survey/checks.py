@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from common.errors import InvalidParameter
+from common.settings import Settings
 from models.survey.algorithm import as_numbers, gps_rows
 from models.survey.schemas import ClusteringRequest, Question, QuestionType
 
@@ -31,6 +32,78 @@ class Survey:
     kept: np.ndarray  # rows with GPS coordinates
     categorical: list[str]
     continuous: list[str]
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """The largest survey table a request may make (settings SURVEY_MAX_*)."""
+
+    rows: int
+    columns: int
+    distinct_keys: int
+    cells: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> "SizeLimits":
+        return cls(
+            rows=settings.survey_max_rows,
+            columns=settings.survey_max_columns,
+            distinct_keys=settings.survey_max_distinct_keys,
+            cells=settings.survey_max_cells,
+        )
+
+
+def check_size(data: Any, limits: SizeLimits) -> None:
+    """Refuse data whose table would be too large, counting keys without building anything.
+
+    Memory of a table grows with rows x distinct keys, not with the body's bytes: the limits are
+    checked on the parsed JSON, stopping as soon as one is passed.
+    """
+    if isinstance(data, list):
+        rows, columns = len(data), _distinct_keys(data, limits)
+    elif isinstance(data, dict):
+        columns = len(data)
+        _check_limit(columns, limits.columns, "columns", "SURVEY_MAX_COLUMNS")
+        rows = _column_rows(data.values(), limits)
+    else:
+        return  # not a table: survey_table says so
+    _check_limit(rows, limits.rows, "rows", "SURVEY_MAX_ROWS")
+    _check_limit(rows * columns, limits.cells, "cells (rows x columns)", "SURVEY_MAX_CELLS")
+
+
+def _distinct_keys(rows: list[Any], limits: SizeLimits) -> int:
+    _check_limit(len(rows), limits.rows, "rows", "SURVEY_MAX_ROWS")
+    keys: set[Any] = set()
+    for row in rows:
+        if isinstance(row, dict):
+            _check_limit(len(row), limits.columns, "keys in one row", "SURVEY_MAX_COLUMNS")
+            keys.update(row)
+            _check_limit(
+                len(keys), limits.distinct_keys, "distinct keys", "SURVEY_MAX_DISTINCT_KEYS"
+            )
+    return len(keys)
+
+
+def _column_rows(columns: Any, limits: SizeLimits) -> int:
+    """The rows of a columns-orient table: the longest list, or the distinct row keys."""
+    longest, row_keys = 0, set()
+    for column in columns:
+        if isinstance(column, list):
+            longest = max(longest, len(column))
+        elif isinstance(column, dict):
+            row_keys.update(column)
+            _check_limit(len(row_keys), limits.rows, "rows (distinct row keys)", "SURVEY_MAX_ROWS")
+        _check_limit(longest, limits.rows, "rows", "SURVEY_MAX_ROWS")
+    return max(longest, len(row_keys))
+
+
+def _check_limit(count: int, limit: int, what: str, setting: str) -> None:
+    if count > limit:
+        raise InvalidParameter(
+            f"data has more {what} than the limit of {limit:,} ({setting})",
+            field="data",
+            allowed=[1, limit],
+        )
 
 
 def check_request(request: ClusteringRequest) -> Survey:

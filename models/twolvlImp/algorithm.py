@@ -19,6 +19,7 @@ from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from common.cancellation import checkpoint
 from models.twolvlImp.schemas import Interpolator, Interval, Model, Scheme
 
 SEED = 7
@@ -102,11 +103,20 @@ def fill_predictor_gaps(
     return filled[0], filled[1]
 
 
+class _CheckedExtraTrees(ExtraTreesRegressor):
+    """Extra trees whose every fit passes a cancellation checkpoint first: the iterative imputer
+    fits one per feature and round, so a long imputation stops soon after its clients left."""
+
+    def fit(self, X, y, sample_weight=None):  # noqa: N803 - scikit-learn's signature
+        checkpoint()
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
 def _plain_imputer(interpolator: Interpolator) -> SimpleImputer | IterativeImputer:
     if interpolator == Interpolator.SimpleImputer:
         return SimpleImputer(strategy="mean", keep_empty_features=True)
     return IterativeImputer(
-        estimator=ExtraTreesRegressor(n_estimators=10, random_state=SEED),
+        estimator=_CheckedExtraTrees(n_estimators=10, random_state=SEED),
         n_nearest_features=50,
         max_iter=5,
         random_state=SEED,
@@ -131,6 +141,7 @@ def select_features(
     """
     if scheme == Scheme.MANUAL:
         return list(manual or [])
+    checkpoint()
     assert count is not None, "AFS and PCA need a predictor count"
     count = min(count, features.shape[1])
     if scheme == Scheme.PCA:
@@ -204,12 +215,12 @@ def fit_and_predict(
 ) -> Estimate:
     """Grid-search the regressor(s), predict the gaps and compute 90% intervals."""
     folds = KFold(n_splits=min(CV_FOLDS, len(target)), shuffle=True, random_state=SEED)
-    searches = {
-        candidate: _grid_search(candidate, estimators, n_jobs, folds).fit(
+    searches = {}
+    for candidate in candidates(model):
+        checkpoint()
+        searches[candidate] = _grid_search(candidate, estimators, n_jobs, folds).fit(
             features, target, sample_weight=weights
         )
-        for candidate in candidates(model)
-    }
     best_name, best = max(searches.items(), key=lambda item: item[1].best_score_)
     regressor: RegressorMixin = best.best_estimator_
     prediction = pd.Series(

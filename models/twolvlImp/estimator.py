@@ -25,6 +25,7 @@ from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin, clone
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
+from common.cancellation import checkpoint
 from models.twolvlImp import algorithm, calibration, history
 from models.twolvlImp.algorithm import INTERVAL_ALPHA, SEED, Estimate
 from models.twolvlImp.linear_trees import LinearPlusTrees
@@ -176,6 +177,7 @@ def _cross_validate(
     parallel with n_jobs)."""
 
     def fold(number: int) -> tuple[np.ndarray, RegressorMixin]:
+        checkpoint()
         held_out = folds == number
         fitted = clone(regressor).fit(
             features[~held_out], target[~held_out], sample_weight=weights[~held_out]
@@ -228,6 +230,7 @@ def _search(
     every row; the cross-validation models stay members of each ensemble."""
     best: dict[bool, tuple[float, _Fit]] = {}
     for candidate, regressor in _cross_section_candidates(model, estimators):
+        checkpoint()
         predicted, spread, members = _cross_validate(
             regressor, features, target, weights, folds, n_jobs
         )

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from common.dependencies import SettingsDep, StoreDep, TrainerDep, run_task
+from common.dependencies import CallerDep, SettingsDep, StoreDep, TrainerDep, run_task
+from common.training import HEAVY_ROUTE_RESPONSES
 from models.twolvlImp import options
 from models.twolvlImp.imputation import estimate_seconds
 from models.twolvlImp.schemas import (
@@ -90,11 +91,13 @@ def estimate(store: StoreDep, settings: SettingsDep, request: PredictRequest) ->
     return estimate_seconds(request)
 
 
-@router.post(
-    "/predict", response_model=PredictResponse, responses={503: {"description": "Overloaded"}}
-)
+@router.post("/predict", response_model=PredictResponse, responses=HEAVY_ROUTE_RESPONSES)
 async def predict(
-    store: StoreDep, settings: SettingsDep, trainer: TrainerDep, request: PredictRequest
+    store: StoreDep,
+    settings: SettingsDep,
+    trainer: TrainerDep,
+    caller: CallerDep,
+    request: PredictRequest,
 ) -> Response:
     """Train on all countries and estimate, with 90% intervals, the SIDS gaps of the target.
 
@@ -104,12 +107,12 @@ async def predict(
     the platform's precomputed model files.
 
     Answers from the result cache when the same request was answered on the same data
-    (`X-Cache: hit`); 503 with Retry-After when every training slot is taken; 504 after the
-    `SYNC_TIMEOUT_SECONDS` setting (220 s by default). Long trainings (many trees with `model`
-    `all` and the `IterativeImputer`, or with `method` `cross_section`: when
-    `POST /twolvlImp/estimate` answers more than half of that timeout) go as a job: `POST /jobs`
-    with model `twolvlImp`, endpoint `predict` and this body as `request`, then poll
-    `GET /jobs/{id}`.
+    (`X-Cache: hit`); 503 with Retry-After when every training slot is taken, 429 when this
+    client already runs MAX_TRAININGS_PER_CLIENT, 504 after the `SYNC_TIMEOUT_SECONDS` setting
+    (220 s by default). Long trainings (many trees with `model` `all`, the `IterativeImputer` or
+    `method` `cross_section`: when `POST /twolvlImp/estimate` answers more than half that
+    timeout) go as a job: `POST /jobs` with model `twolvlImp`, endpoint `predict` and this body
+    as `request`, then poll `GET /jobs/{id}`.
     """
     PREDICT.validate(store, request, settings)
-    return await run_task(trainer, PREDICT, request, store)
+    return await run_task(trainer, PREDICT, request, store, caller)

@@ -28,6 +28,7 @@ def _runtime(settings: Settings, storage=None) -> Runtime:
 
 @pytest.fixture(params=["memory", "azurite"])
 def backend_settings(request, demo_settings: Settings) -> Settings:
+    demo_settings = demo_settings.model_copy(update={"metrics_public": True})  # read below
     if request.param == "memory":
         return demo_settings
     server: AzuriteServer = request.getfixturevalue("azurite")

@@ -42,7 +42,12 @@ def _in_progress(url: str) -> float:
 def one_slot_server(demo_dataset_dir) -> Iterator[str]:
     with start_server(
         demo_dataset_dir,
-        {"MAX_CONCURRENCY": "1", "MAX_QUEUE_LENGTH": "0", "RETRY_AFTER_SECONDS": "7"},
+        {
+            "MAX_CONCURRENCY": "1",
+            "MAX_QUEUE_LENGTH": "0",
+            "RETRY_AFTER_SECONDS": "7",
+            "METRICS_PUBLIC": "true",
+        },
     ) as url:
         yield url
 

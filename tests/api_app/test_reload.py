@@ -1,5 +1,6 @@
 """Reloading a changed dataset without a restart, and refusing a broken one."""
 
+import secrets
 import shutil
 import time
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api_app import create_app
 from common.settings import Settings
@@ -22,8 +24,11 @@ def data_dir(demo_dataset_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def api(demo_settings: Settings, data_dir: Path) -> Iterator[TestClient]:
-    settings = demo_settings.model_copy(update={"dataset_path": data_dir})
-    with TestClient(create_app(settings)) as client:
+    key = secrets.token_urlsafe(16)  # reload is an admin route (see tests/hostile)
+    settings = demo_settings.model_copy(
+        update={"dataset_path": data_dir, "admin_api_keys": [SecretStr(key)]}
+    )
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {key}"}) as client:
         yield client
 
 

@@ -266,7 +266,10 @@ def edge_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
     pd.DataFrame([{"Dataset Code": "edge", "Dataset Name": "Edge"}]).to_csv(
         folder / "datasetMeta.csv", index=False
     )
-    settings = Settings(dataset_path=folder, demo_data_fallback=False)
+    # Values this large are refused as corrupt by default (DATASET_MAX_ABS_VALUE): allowed here.
+    settings = Settings(
+        dataset_path=folder, demo_data_fallback=False, dataset_max_abs_value=1.8e308
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 

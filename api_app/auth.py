@@ -1,0 +1,86 @@
+"""Admin credentials: the keys of ADMIN_API_KEYS, the same under every host.
+
+A key comes as `Authorization: Bearer <key>` or `X-API-Key: <key>`. It is compared with every
+configured key in constant time (digests of equal length, no early exit), so neither timing nor
+the number of keys tells how close a guess was. No key configured: admin routes are refused.
+"""
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
+
+from common.errors import ErrorBody, ServiceError
+
+_bearer = HTTPBearer(auto_error=False, description="An admin key of ADMIN_API_KEYS")
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An admin key of ADMIN_API_KEYS"
+)
+
+ADMIN_RESPONSES: dict[int | str, dict] = {
+    401: {"model": ErrorBody, "description": "No admin key sent"},
+    403: {"model": ErrorBody, "description": "Wrong admin key, or no ADMIN_API_KEYS configured"},
+}
+
+
+class Unauthorized(ServiceError):
+    """An admin route was called without credentials."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    """The credentials sent are not an admin key, or admin routes are not configured."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+def check_admin_key(given: str | None, keys: list[SecretStr]) -> None:
+    """Pass when `given` is one of `keys`; else 401 (none given) or 403."""
+    if not keys:
+        raise Forbidden(
+            "admin routes are disabled: set ADMIN_API_KEYS (one or more keys, comma-separated) "
+            "and send one as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+        )
+    if not given:
+        raise Unauthorized(
+            "this route needs an admin key: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    digest = hashlib.sha256(given.encode()).digest()
+    matched = False
+    for key in keys:
+        expected = hashlib.sha256(key.get_secret_value().encode()).digest()
+        matched |= hmac.compare_digest(digest, expected)
+    if not matched:
+        raise Forbidden("the admin key sent is not valid")
+
+
+def _given_key(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> str | None:
+    return bearer.credentials if bearer is not None else api_key
+
+
+def require_admin(request: Request, given: Annotated[str | None, Depends(_given_key)]) -> None:
+    """An admin route: the request must carry one of ADMIN_API_KEYS."""
+    check_admin_key(given, request.app.state.settings.admin_api_keys)
+
+
+def require_metrics_access(
+    request: Request, given: Annotated[str | None, Depends(_given_key)]
+) -> None:
+    """/metrics: an admin key, unless METRICS_PUBLIC says it is scraped inside the cluster."""
+    settings = request.app.state.settings
+    if not settings.metrics_public:
+        check_admin_key(given, settings.admin_api_keys)
+
+
+AdminDep = Depends(require_admin)
+MetricsAccessDep = Depends(require_metrics_access)
