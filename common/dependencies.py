@@ -48,7 +48,17 @@ def client_address(scope: Scope, trusted_proxies: int) -> str | None:
         return address
     forwarded = b",".join(value for name, value in scope["headers"] if name == b"x-forwarded-for")
     hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
-    return hops[-trusted_proxies] if len(hops) >= trusted_proxies else address
+    return _without_port(hops[-trusted_proxies]) if len(hops) >= trusted_proxies else address
+
+
+def _without_port(hop: str) -> str:
+    """`203.0.113.5:53412` -> `203.0.113.5`, `[2001:db8::1]:443` -> `2001:db8::1` (the Functions
+    front end adds the client's port, which differs per connection and would defeat the
+    per-client limit); a bare IPv6 address is kept whole."""
+    if hop.startswith("["):
+        return hop[1 : hop.find("]")] if "]" in hop else hop
+    host, colon, port = hop.rpartition(":")
+    return host if colon and ":" not in host and port.isdigit() else hop
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -59,11 +59,6 @@ def _pinned_kubernetes_version() -> str:
 
 KUBERNETES_VERSION = _pinned_kubernetes_version()
 
-# Settings another change adds to common/settings.py (the admin keys, and /metrics without a key
-# inside the cluster); the manifests already set them. Once Settings declares them, this set is
-# redundant, not wrong.
-PENDING_SETTINGS = {"ADMIN_API_KEYS", "METRICS_PUBLIC"}
-
 # Settings read by the Functions host, not by the app: the only names the manifests may set
 # besides the app's settings (common.settings.Settings).
 FUNCTIONS_HOST_SETTINGS = {
@@ -324,7 +319,7 @@ def test_every_env_name_is_a_setting_or_a_functions_host_setting(
 ) -> None:
     names = set(manifests["shared.yaml"]["ConfigMap"]["data"]) | _env_names(manifests[file_name])
     unknown = {n for n in names if n.upper() not in _settings_env_names()}
-    assert not unknown - FUNCTIONS_HOST_SETTINGS - PENDING_SETTINGS
+    assert not unknown - FUNCTIONS_HOST_SETTINGS
 
 
 def test_config_map_gives_the_app_its_production_settings(

@@ -128,3 +128,15 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy() -> None:
     assert client_address(scope, trusted_proxies=1) == "192.0.2.10"  # what our proxy saw
     assert client_address(scope, trusted_proxies=2) == "6.6.6.6"
     assert client_address({"client": None, "headers": []}, trusted_proxies=0) is None
+
+
+def test_forwarded_ports_do_not_make_one_client_many() -> None:
+    """The Functions front end writes `address:port`; the port changes with every connection."""
+    for hop, expected in (
+        ("203.0.113.5:53412", "203.0.113.5"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("203.0.113.5", "203.0.113.5"),
+    ):
+        scope = {"client": ("10.0.0.5", 41000), "headers": [(b"x-forwarded-for", hop.encode())]}
+        assert client_address(scope, trusted_proxies=1) == expected

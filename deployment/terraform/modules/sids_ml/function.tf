@@ -55,6 +55,9 @@ locals {
       # POST /datasets/reload and /metrics need one of these keys (no METRICS_PUBLIC here: the
       # app is on the internet).
       ADMIN_API_KEYS = local.admin_keys_reference
+      # The Functions front end appends the client's address to X-Forwarded-For: the per-client
+      # limit (MAX_TRAININGS_PER_CLIENT) keys on it.
+      TRUSTED_PROXIES = "1"
 
       # The `JobsStorage` connection of worker/function.json (the queue trigger) and of the
       # app's storage clients, as an identity-based connection: service URIs, no key.
