@@ -13,6 +13,7 @@ Both work on a plain float matrix with NaN for the gaps and return it with every
 """
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,9 @@ SHRINKAGE_FRACTIONS = tuple(float(f) for f in np.geomspace(0.3, 0.001, 11))
 VALIDATION_SHARE = 0.1
 SOFT_IMPUTE_ITERATIONS = 100
 SOFT_IMPUTE_TOLERANCE = 1e-5
+# How values are transformed before standardising: heavy-tailed counts and money fit a low-rank
+# model better as asinh (log-like for large values); the validation split chooses.
+TRANSFORMS = ("linear", "asinh")
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,11 @@ class LowRankFit:
     """A completed matrix and how its shrinkage was chosen."""
 
     filled: np.ndarray
+    transform: str  # of the values before standardising: one of TRANSFORMS
     shrinkage: float  # the chosen lambda, on the standardised scale
     rank: int  # singular values left above zero
-    validation_errors: dict[float, float]  # lambda -> mean absolute error on validation cells
+    # transform -> lambda -> mean absolute error on the validation cells (original z-scores)
+    validation_errors: dict[str, dict[float, float]]
 
 
 def frequent_columns(
@@ -153,12 +159,14 @@ def low_rank_complete(
 ) -> LowRankFit:
     """Every gap of `matrix` filled by softImpute on its per-column z-scores.
 
-    The shrinkage lambda is chosen on a validation split: a seeded `validation_share` of the
-    observed cells is hidden, the path of lambdas (`fractions` of the largest singular value of
-    the zero-filled z-scores, from strong to weak shrinkage, each fit warm-started from the one
-    before) is fitted on the rest, and the lambda with the lowest mean absolute error on the
-    hidden cells wins. The path is then fitted again on every observed cell down to that lambda.
-    Weak shrinkage means a high rank: the path stops early once the validation error rises.
+    The shrinkage lambda and the transform (`TRANSFORMS`: the values as they are, or asinh of
+    them over the column's median |value|, then z-scores) are chosen on a validation split: a
+    seeded `validation_share` of the observed cells is hidden, the path of lambdas (`fractions`
+    of the largest singular value of the zero-filled z-scores, from strong to weak shrinkage,
+    each fit warm-started from the one before) is fitted on the rest for each transform, and the
+    pair with the lowest mean absolute error on the hidden cells (in z-scores of the original
+    values) wins. That path is then fitted again on every observed cell down to that lambda.
+    Weak shrinkage means a high rank: a path stops early once the validation error rises.
     """
     if not 0 < validation_share < 1:
         raise ValueError(f"validation_share must be in (0, 1), not {validation_share}")
@@ -167,29 +175,65 @@ def low_rank_complete(
         return _low_rank_complete(matrix, fractions, validation_share, seed)
 
 
+def _transformed(matrix: np.ndarray, transform: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, unit): `asinh` is asinh(value / unit), unit the column's median |value|."""
+    unit = np.ones(matrix.shape[1])
+    if transform == "linear":
+        return matrix, unit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an empty column's median
+        median = np.nanmedian(np.abs(matrix), axis=0)
+    unit = np.where(median > 0, median, 1.0)
+    return np.arcsinh(matrix / unit), unit
+
+
+def _restored(values: np.ndarray, unit: np.ndarray, transform: str) -> np.ndarray:
+    return values if transform == "linear" else np.sinh(values) * unit
+
+
+def _path(
+    z: np.ndarray, training: np.ndarray, lambdas: list[float], until: float | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """softImpute down a path of lambdas, each fit warm-started from the one before."""
+    estimate = None
+    for shrinkage in lambdas:
+        estimate = soft_impute(z, training, shrinkage, start=estimate)
+        yield shrinkage, estimate
+        if shrinkage == until:
+            return
+
+
 def _low_rank_complete(
     matrix: np.ndarray, fractions: tuple[float, ...], validation_share: float, seed: int
 ) -> LowRankFit:
-    z, mean, scale = standardise(matrix)
     observed = ~np.isnan(matrix)
-    z = np.where(observed, z, 0.0)
-    lambdas = [f * float(np.linalg.norm(z, 2)) for f in fractions]
     cells = np.flatnonzero(observed)
     count = max(1, round(validation_share * len(cells)))
     hidden = np.zeros(matrix.shape, dtype=bool)
     hidden.flat[np.random.default_rng(seed).choice(cells, size=count, replace=False)] = True
     training = observed & ~hidden
-    errors: dict[float, float] = {}
-    estimate = None
-    for shrinkage in lambdas:
-        estimate = soft_impute(z, training, shrinkage, start=estimate)
-        errors[shrinkage] = float(np.mean(np.abs(estimate[hidden] - z[hidden])))
-        if errors[shrinkage] > min(errors.values()) * 1.05:
-            break  # past the best: weaker shrinkage only over-fits from here
-    best = min(errors, key=errors.__getitem__)
-    estimate = None
-    for shrinkage in lambdas[: lambdas.index(best) + 1]:
-        estimate = soft_impute(z, observed, shrinkage, start=estimate)
-    assert estimate is not None
-    filled = np.where(observed, matrix, estimate * scale + mean)
-    return LowRankFit(filled, best, _rank(estimate), errors)
+    # Validation errors on one scale for both transforms: the original values' z-scores.
+    error_scale = np.broadcast_to(standardise(matrix)[2], matrix.shape)[hidden]
+    errors: dict[str, dict[float, float]] = {}
+    fits = {}
+    for transform in TRANSFORMS:
+        values, unit = _transformed(matrix, transform)
+        z, mean, scale = standardise(values)
+        z = np.where(observed, z, 0.0)
+        lambdas = [f * float(np.linalg.norm(z, 2)) for f in fractions]
+        fits[transform] = (z, mean, scale, unit, lambdas)
+        errors[transform] = {}
+        for shrinkage, estimate in _path(z, training, lambdas):
+            guess = _restored(estimate * scale + mean, unit, transform)[hidden]
+            error = np.mean(np.abs(guess - matrix[hidden]) / error_scale)
+            errors[transform][shrinkage] = float(error)
+            if error > min(errors[transform].values()) * 1.05:
+                break  # past the best: weaker shrinkage only over-fits from here
+    transform, best = min(
+        ((t, shrinkage) for t, path in errors.items() for shrinkage in path),
+        key=lambda pair: errors[pair[0]][pair[1]],
+    )
+    z, mean, scale, unit, lambdas = fits[transform]
+    *_, (_, estimate) = _path(z, observed, lambdas, until=best)
+    filled = np.where(observed, matrix, _restored(estimate * scale + mean, unit, transform))
+    return LowRankFit(filled, transform, best, _rank(estimate), errors)

@@ -349,9 +349,13 @@ def panel_low_rank(store: IndicatorStore, cases: list[Case]) -> tuple[dict[Cell,
             answers[cell] = Answer(float(fit.filled[store.countries.get_loc(cell.country), at]))
     summary = {
         "columns": len(columns),
+        "transform": fit.transform,
         "shrinkage": fit.shrinkage,
         "rank": fit.rank,
-        "validation_mean_abs_error": {f"{k:.4g}": v for k, v in fit.validation_errors.items()},
+        "validation_mean_abs_error": {
+            transform: {f"{k:.4g}": v for k, v in path.items()}
+            for transform, path in fit.validation_errors.items()
+        },
     }
     return answers, summary
 
@@ -609,8 +613,8 @@ def report(figures: dict[str, Any]) -> None:
         print(f"{label}: {took:.0f} s in all")
     fit = figures["low_rank_fit"]
     print(
-        f"{LOW_RANK}: {fit['columns']} columns, shrinkage {fit['shrinkage']:.3g} "
-        f"(validation split), rank {fit['rank']}"
+        f"{LOW_RANK}: {fit['columns']} columns, {fit['transform']} values, shrinkage "
+        f"{fit['shrinkage']:.3g}, rank {fit['rank']} (chosen on a validation split)"
     )
     for kind in GAP_KINDS:
         rows = figures["scores"][kind]
