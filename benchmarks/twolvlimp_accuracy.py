@@ -519,6 +519,11 @@ def run(
         ],
         "cells_emptied": emptied,
         "cells": [asdict(cell) for cell in all_cells],
+        # Per method, each cell's answer (in the order of "cells"; null where it has none).
+        "answers": {
+            method: [None if by_cell[c] is None else asdict(by_cell[c]) for c in all_cells]
+            for method, by_cell in answers.items()
+        },
         "request_seconds": {
             label: {"median": statistics.median(values), "seconds": values}
             for label, values in seconds.items()
