@@ -23,7 +23,19 @@ data, in the same run:
   95% quantiles across countries);
 - own interpolation: the country's series linearly interpolated across years (inner gaps only:
   there is nothing to interpolate from for a whole-series gap; no interval);
-- the year-by-year reference: the service with `method` = `cross_section`, the original method.
+- the year-by-year reference: the service with `method` = `cross_section`, the original method;
+- iterative extra trees over the year's whole country x indicator matrix (indicators observed for
+  at least half the countries, plus the case's target; `benchmarks.panel_baselines`), fitted once
+  per year the cases need on the blanked data; and the same with the target's values in the
+  neighbouring years (up to two each side) as extra columns (no interval);
+- a low-rank completion (softImpute) of the country x (indicator, year) panel of every year,
+  columns observed for at least half the countries plus every year of the cases' targets, fitted
+  once (no interval).
+
+Every median error comes with a bootstrap 95% interval (cells resampled, a fixed seed), and, for
+each method, the ratio of its median error to the service default's with a paired bootstrap 95%
+interval (the same resampled cells for both): a ratio interval that excludes 1 is a difference
+beyond the noise of the cells drawn (cells of a case are not independent, so it is optimistic).
 
 Run from the repository root:
 
@@ -49,6 +61,12 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from api_app import create_app
+from benchmarks.panel_baselines import (
+    TREE_ROUNDS,
+    frequent_columns,
+    iterative_trees,
+    low_rank_complete,
+)
 from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
 from common.datasets import (
     COUNTRY,
@@ -81,6 +99,14 @@ SERVICE_METHODS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 CROSS_COUNTRY_MEDIAN = "cross-country median"
 OWN_INTERPOLATION = "own linear interpolation"
+TREES_YEAR = "extra trees, year matrix"
+TREES_NEIGHBOURS = "extra trees, + target's years ±2"
+LOW_RANK = "low-rank panel (softImpute)"
+PANEL_BASELINES = (TREES_YEAR, TREES_NEIGHBOURS, LOW_RANK)
+NEIGHBOUR_YEARS = 2  # the target's values this many years each side, as extra columns
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+BOOTSTRAP_LEVEL = 0.95
 GAP_KINDS = ("inner", "whole")
 GAP_KIND_TITLES = {
     "inner": "single years inside an observed series",
@@ -90,6 +116,7 @@ TARGET_MAX_MISSING = 0.8  # the service's threshold: a blanked target must stay 
 INTERVAL_QUANTILES = (0.05, 0.95)
 # The issue's goals for the service default.
 WHOLE_IMPROVEMENT = 0.2  # median error at least this much below the year-by-year reference
+WHOLE_BASELINE_IMPROVEMENT = 0.1  # issue 16: this much below the best panel baseline's
 COVERAGE_GOAL = (0.85, 0.95)
 
 
@@ -272,6 +299,67 @@ def cross_country_median(store: IndicatorStore, cell: Cell) -> Answer:
     return Answer(float(np.median(values)), float(low), float(high))
 
 
+def _cases_by_year(cases: list[Case]) -> dict[int, list[Case]]:
+    by_year: dict[int, list[Case]] = {}
+    for case in cases:
+        by_year.setdefault(case.year, []).append(case)
+    return by_year
+
+
+def year_trees(
+    store: IndicatorStore, cases: list[Case], neighbours: int = 0, rounds: int = TREE_ROUNDS
+) -> dict[Cell, Answer | None]:
+    """Iterative extra trees on each year the cases need: one fit per year (its cases' targets
+    are columns of the same matrix), with `neighbours` years each side of each target as extra
+    columns, at most `rounds` imputation rounds. None for a cell it cannot fill."""
+    answers: dict[Cell, Answer | None] = {}
+    for year, year_cases in _cases_by_year(cases).items():
+        y = store.year_index(year)
+        targets = [store.indicators.get_loc(case.target) for case in year_cases]
+        matrix = store.values[y]
+        columns = frequent_columns(matrix, required=np.array(targets))
+        extra = [
+            store.values[y + step, :, target]
+            for target in targets
+            for step in range(-neighbours, neighbours + 1)
+            if step and 0 <= y + step < len(store.years)
+        ]
+        filled = iterative_trees(np.column_stack([matrix[:, columns], *extra]), rounds=rounds)
+        for case, target in zip(year_cases, targets):
+            at = int(np.searchsorted(columns, target))
+            for cell in case.cells:
+                value = filled[store.countries.get_loc(cell.country), at]
+                answers[cell] = None if np.isnan(value) else Answer(float(value))
+    return answers
+
+
+def panel_low_rank(store: IndicatorStore, cases: list[Case]) -> tuple[dict[Cell, Answer], Any]:
+    """softImpute on the country x (year, indicator) panel; the answers and the fit's summary."""
+    years, indicators = len(store.years), len(store.indicators)
+    panel = np.transpose(store.values, (1, 0, 2)).reshape(len(store.countries), -1)
+    targets = sorted({store.indicators.get_loc(case.target) for case in cases})
+    required = np.array([y * indicators + t for y in range(years) for t in targets])
+    columns = frequent_columns(panel, required=required)
+    fit = low_rank_complete(panel[:, columns])
+    answers = {}
+    for case in cases:
+        flat = store.year_index(case.year) * indicators + store.indicators.get_loc(case.target)
+        at = int(np.searchsorted(columns, flat))
+        for cell in case.cells:
+            answers[cell] = Answer(float(fit.filled[store.countries.get_loc(cell.country), at]))
+    summary = {
+        "columns": len(columns),
+        "transform": fit.transform,
+        "shrinkage": fit.shrinkage,
+        "rank": fit.rank,
+        "validation_mean_abs_error": {
+            transform: {f"{k:.4g}": v for k, v in path.items()}
+            for transform, path in fit.validation_errors.items()
+        },
+    }
+    return answers, summary
+
+
 def ask_service(
     client: TestClient, case: Case, extra: dict[str, Any]
 ) -> tuple[dict[str, Answer], float]:
@@ -297,8 +385,50 @@ def ask_service(
     return answers, seconds
 
 
+def _resampled_medians(errors: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    return np.median(errors[picks], axis=-1)
+
+
+def _bootstrap_picks(count: int) -> np.ndarray:
+    """The same seeded resamples of `count` cells for every method (pairs stay paired)."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    return rng.integers(0, count, size=(BOOTSTRAP_RESAMPLES, count))
+
+
+def _interval(samples: np.ndarray) -> list[float]:
+    tail = (1 - BOOTSTRAP_LEVEL) / 2
+    return [float(q) for q in np.quantile(samples, [tail, 1 - tail])]
+
+
+def errors_of(cells: list[Cell], answers: list[Answer | None]) -> np.ndarray:
+    """Normalized errors, NaN where the method gave no answer."""
+    return np.array(
+        [
+            np.nan if answer is None else abs(answer.estimate - cell.truth) / cell.scale
+            for cell, answer in zip(cells, answers)
+        ]
+    )
+
+
+def ratio_to(errors: np.ndarray, reference: np.ndarray) -> dict[str, Any]:
+    """Median error over the reference's, on the cells both answered, with a paired bootstrap
+    95% interval (each resample takes the same cells for both)."""
+    both = ~np.isnan(errors) & ~np.isnan(reference)
+    if not both.any() or np.median(reference[both]) == 0:
+        return {}
+    mine, theirs = errors[both], reference[both]
+    picks = _bootstrap_picks(len(mine))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = _resampled_medians(mine, picks) / _resampled_medians(theirs, picks)
+    return {
+        "median_ratio": float(np.median(mine) / np.median(theirs)),
+        "median_ratio_interval": _interval(ratios[np.isfinite(ratios)]),
+    }
+
+
 def score(cells: list[Cell], answers: list[Answer | None]) -> dict[str, Any]:
-    """Normalized error (median, mean), 90% interval coverage and mean width of one method."""
+    """Normalized error (median with its bootstrap 95% interval, mean), 90% interval coverage
+    and mean width of one method."""
     pairs = [(cell, answer) for cell, answer in zip(cells, answers) if answer is not None]
     if not pairs:
         return {"cells": 0}
@@ -306,6 +436,9 @@ def score(cells: list[Cell], answers: list[Answer | None]) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "cells": len(pairs),
         "median_error": statistics.median(errors),
+        "median_error_interval": _interval(
+            _resampled_medians(np.array(errors), _bootstrap_picks(len(errors)))
+        ),
         "mean_error": statistics.fmean(errors),
     }
     with_interval = [(cell, a) for cell, a in pairs if a.lower is not None and a.upper is not None]
@@ -359,16 +492,20 @@ def run(
         all_cells = [cell for case in cases for cell in case.cells]
         answers[CROSS_COUNTRY_MEDIAN] = {c: cross_country_median(blanked, c) for c in all_cells}
         answers[OWN_INTERPOLATION] = {c: interpolate_own(blanked, c) for c in all_cells}
+        baseline_seconds: dict[str, float] = {}
+        for label, answer in (
+            (TREES_YEAR, lambda: year_trees(blanked, cases)),
+            (TREES_NEIGHBOURS, lambda: year_trees(blanked, cases, NEIGHBOUR_YEARS)),
+        ):
+            start = time.perf_counter()
+            answers[label] = answer()
+            baseline_seconds[label] = time.perf_counter() - start
+        start = time.perf_counter()
+        answers[LOW_RANK], low_rank_fit = panel_low_rank(blanked, cases)
+        baseline_seconds[LOW_RANK] = time.perf_counter() - start
         blanked_version = blanked.version
     scores = {
-        kind: {
-            method: score(
-                [c for c in all_cells if c.kind == kind],
-                [by_cell[c] for c in all_cells if c.kind == kind],
-            )
-            for method, by_cell in answers.items()
-        }
-        for kind in GAP_KINDS
+        kind: score_kind(answers, [c for c in all_cells if c.kind == kind]) for kind in GAP_KINDS
     }
     return {
         "dataset": str(dataset),
@@ -382,16 +519,45 @@ def run(
         ],
         "cells_emptied": emptied,
         "cells": [asdict(cell) for cell in all_cells],
+        # Per method, each cell's answer (in the order of "cells"; null where it has none).
+        "answers": {
+            method: [None if by_cell[c] is None else asdict(by_cell[c]) for c in all_cells]
+            for method, by_cell in answers.items()
+        },
         "request_seconds": {
             label: {"median": statistics.median(values), "seconds": values}
             for label, values in seconds.items()
         },
+        "baseline_seconds": baseline_seconds,
+        "low_rank_fit": low_rank_fit,
         "scores": scores,
     }
 
 
+def score_kind(answers: dict[str, dict[Cell, Answer | None]], cells: list[Cell]) -> dict[str, Any]:
+    """Every method's figures on one gap kind, with its median error's ratio to the default's."""
+    default = errors_of(cells, [answers[SERVICE_METHODS[0][0]][c] for c in cells])
+    figures = {}
+    for method, by_cell in answers.items():
+        method_answers = [by_cell[c] for c in cells]
+        figures[method] = score(cells, method_answers)
+        if figures[method]["cells"] and method != SERVICE_METHODS[0][0]:
+            figures[method].update(ratio_to(errors_of(cells, method_answers), default))
+    return figures
+
+
 def _figure(value: float | None, pattern: str) -> str:
     return "n/a" if value is None else pattern.format(value)
+
+
+def _span(bounds: list[float] | None, pattern: str) -> str:
+    return "n/a" if bounds is None else "-".join(pattern.format(b) for b in bounds)
+
+
+def _ratio(row: dict[str, Any]) -> str:
+    if "median_ratio" not in row:
+        return "n/a"
+    return f"{row['median_ratio']:.2f} ({_span(row['median_ratio_interval'], '{:.2f}')})"
 
 
 def goals(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -412,6 +578,18 @@ def goals(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
             <= (1 - WHOLE_IMPROVEMENT) * whole[reference]["median_error"],
         ),
     ]
+    best = min(
+        (method for method in whole if method != default and whole[method].get("cells")),
+        key=lambda method: whole[method]["median_error"],
+    )
+    rows.append(
+        (
+            f"whole: median error >= {WHOLE_BASELINE_IMPROVEMENT:.0%} below the best baseline",
+            f"{1 - whole[default]['median_error'] / whole[best]['median_error']:.0%} below",
+            whole[default]["median_error"]
+            <= (1 - WHOLE_BASELINE_IMPROVEMENT) * whole[best]["median_error"],
+        )
+    )
     for kind in GAP_KINDS:
         coverage = figures["scores"][kind][default]["coverage"]
         rows.append(
@@ -436,22 +614,35 @@ def report(figures: dict[str, Any]) -> None:
         print(f"             {case['year']} {case['target']} ({case['cells']} cells)")
     for label, timing in figures["request_seconds"].items():
         print(f"{label}: median request {timing['median']:.2f} s over {len(timing['seconds'])}")
+    for label, took in figures["baseline_seconds"].items():
+        print(f"{label}: {took:.0f} s in all")
+    fit = figures["low_rank_fit"]
+    print(
+        f"{LOW_RANK}: {fit['columns']} columns, {fit['transform']} values, shrinkage "
+        f"{fit['shrinkage']:.3g}, rank {fit['rank']} (chosen on a validation split)"
+    )
     for kind in GAP_KINDS:
         rows = figures["scores"][kind]
         cells = max(row.get("cells", 0) for row in rows.values())
         print(f"\n{kind} gaps: {GAP_KIND_TITLES[kind]} ({cells} cells)")
         print("error = |estimate - truth| / IQR across countries that year; width on that scale")
         print(
-            f"{'method':<26}{'cells':>6}{'median err':>12}{'mean err':>10}{'90% cov':>9}"
-            f"{'width':>8}"
+            "95% intervals: bootstrap over cells; x default: median error over the service "
+            "default's (paired)"
+        )
+        print(
+            f"{'method':<34}{'cells':>6}{'median err':>12}{'95% interval':>17}{'mean err':>10}"
+            f"{'90% cov':>9}{'width':>8}{'x default (95%)':>24}"
         )
         for method, row in rows.items():
             print(
-                f"{method:<26}{row.get('cells', 0):>6}"
+                f"{method:<34}{row.get('cells', 0):>6}"
                 f"{_figure(row.get('median_error'), '{:.4f}'):>12}"
+                f"{_span(row.get('median_error_interval'), '{:.4f}'):>17}"
                 f"{_figure(row.get('mean_error'), '{:.4f}'):>10}"
                 f"{_figure(row.get('coverage'), '{:.0%}'):>9}"
                 f"{_figure(row.get('mean_width'), '{:.2f}'):>8}"
+                f"{_ratio(row):>24}"
             )
 
 
