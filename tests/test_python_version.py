@@ -60,6 +60,11 @@ def test_the_readme_quick_start_names_the_version() -> None:
     assert "3.11" not in quick_start
 
 
+def test_the_testing_doc_names_the_version() -> None:
+    setup = _text("docs/testing.md").split("## What `make test` installs and runs", 1)[1]
+    assert f"Python {VERSION}" in setup.split("\n## ", 1)[0]
+
+
 # .ci/find-python on controlled machines.
 
 
