@@ -49,6 +49,9 @@ locals {
       # never the demo data.
       DATASET_PATH       = local.function_dataset_path
       DEMO_DATA_FALLBACK = "false"
+      # With the share mounted, each instance picks up an uploaded dataset by itself, as the
+      # pods do; a dataset baked into the package changes only with a redeploy.
+      DATASET_CHECK_INTERVAL = var.function_dataset_mount ? "300" : "0"
       LOG_JSON           = "true"
       JOBS_QUEUE_NAME    = var.jobs_queue_name
       RESULTS_CONTAINER  = var.results_container_name
