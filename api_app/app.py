@@ -96,6 +96,7 @@ def _document_limits(app: FastAPI, settings: Settings, tasks: list[Task]) -> Non
                 properties = schemas.get(task.request_model.__name__, {}).get("properties", {})
                 for limit in task.limits:
                     properties[limit.field]["maximum"] = limit.maximum(settings)
+        assert app.openapi_schema is not None  # build() stored it
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -84,7 +84,11 @@ def datasets_info(datasets: DatasetManagerDep, store: StoreDep) -> DatasetsInfo:
         years=list(store.years),
         countries=len(store.countries),
         datasets=[
-            DatasetInfo(code=code, name=store.dataset_names.get(code, code), indicators=int(count))
+            DatasetInfo(
+                code=str(code),
+                name=store.dataset_names.get(str(code), str(code)),
+                indicators=int(count),
+            )
             for code, count in sorted(counts.items())
         ],
         last_error=datasets.error,

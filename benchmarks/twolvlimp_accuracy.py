@@ -441,10 +441,12 @@ def score(cells: list[Cell], answers: list[Answer | None]) -> dict[str, Any]:
         ),
         "mean_error": statistics.fmean(errors),
     }
-    with_interval = [(cell, a) for cell, a in pairs if a.lower is not None and a.upper is not None]
+    with_interval = [
+        (cell, a.lower, a.upper) for cell, a in pairs if a.lower is not None and a.upper is not None
+    ]
     if with_interval:
-        inside = [a.lower <= cell.truth <= a.upper for cell, a in with_interval]
-        widths = [(a.upper - a.lower) / cell.scale for cell, a in with_interval]
+        inside = [lower <= cell.truth <= upper for cell, lower, upper in with_interval]
+        widths = [(upper - lower) / cell.scale for cell, lower, upper in with_interval]
         figures["coverage"] = statistics.fmean(inside)
         figures["mean_width"] = statistics.fmean(widths)
     return figures
@@ -481,8 +483,9 @@ def run(
         settings = Settings(
             dataset_path=Path(folder), demo_data_fallback=False, log_level="WARNING"
         )
-        with TestClient(create_app(settings)) as client:
-            blanked = client.app.state.datasets.store
+        app = create_app(settings)
+        with TestClient(app) as client:
+            blanked = app.state.datasets.store
             for label, extra in SERVICE_METHODS:
                 answers[label], seconds[label] = {}, []
                 for case in cases:

@@ -166,7 +166,7 @@ def discover_cases(client: TestClient, count: int) -> list[Case]:
     per_year = -(-count // len(YEARS))
     ranked: list[tuple[int, int, str]] = []
     for year in YEARS:
-        query = {"target_year": year, "dataset": DATASET}
+        query: dict[str, str | int] = {"target_year": year, "dataset": DATASET}
         targets = sorted(checked(client.get("/twolvlImp/targets", params=query), "targets"))
         ranked += [(rank, year, target) for rank, target in enumerate(targets[:per_year])]
     return [manual_case(client, year, target) for _, year, target in sorted(ranked)[:count]]

@@ -301,8 +301,8 @@ def _to_cube(
     data: pd.DataFrame, values: np.ndarray, countries: pd.Index, indicators: pd.Index
 ) -> np.ndarray:
     cube = np.full((values.shape[1], len(countries), len(indicators)), np.nan)
-    rows = countries.get_indexer(data[COUNTRY])
-    columns = indicators.get_indexer(data[INDICATOR])
+    rows = countries.get_indexer(pd.Index(data[COUNTRY]))
+    columns = indicators.get_indexer(pd.Index(data[INDICATOR]))
     cube[:, rows, columns] = values.T
     cube.setflags(write=False)
     return cube

@@ -7,7 +7,7 @@ values. Validation errors raised by pydantic are converted to the same shape by 
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -108,12 +108,12 @@ _LOCATION_ROOTS = {"body", "query", "path", "header", "cookie"}
 _QUOTED = re.compile(r"'([^']*)'")
 
 
-def field_problems(errors: Iterable[dict[str, Any]], prefix: str = "") -> list[FieldProblem]:
+def field_problems(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> list[FieldProblem]:
     """Pydantic error dicts as field problems; enum errors list their allowed values."""
     return [_field_problem(item, prefix) for item in errors]
 
 
-def _field_problem(item: dict[str, Any], prefix: str) -> FieldProblem:
+def _field_problem(item: Mapping[str, Any], prefix: str) -> FieldProblem:
     location = [str(part) for part in item.get("loc", ())]
     if item.get("type") == "json_invalid":
         location = []  # its location is a character offset, not a field: the body is at fault

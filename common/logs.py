@@ -33,7 +33,7 @@ def configure_logging(level: str, as_json: bool) -> None:
     root = logging.getLogger()
     root.setLevel(level.upper())
     if not any(getattr(handler, "_sids", False) for handler in root.handlers):
-        handler = logging.StreamHandler()
+        handler: logging.Handler = logging.StreamHandler()
         handler._sids = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     for handler in root.handlers:

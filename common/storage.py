@@ -13,15 +13,19 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from common.errors import ServiceError
 from common.settings import Settings
 
+if TYPE_CHECKING:  # the SDK is imported on first use, not at start-up
+    from azure.storage.blob import ContainerClient
+    from azure.storage.queue import QueueClient
+
 logger = logging.getLogger(__name__)
 
 # Fail fast when storage is down: a submission should get a 503 in seconds, not hang in retries.
-AZURE_CLIENT_OPTIONS = {
+AZURE_CLIENT_OPTIONS: dict[str, Any] = {
     "retry_total": 1,
     "initial_backoff": 0.5,  # the SDK's defaults: 15 s, then 3^n s, with up to 3 s of jitter
     "increment_base": 2,
@@ -185,11 +189,16 @@ def _open_azure(settings: Settings) -> Storage:
 
         # Managed or workload identity: no account key anywhere.
         credential = DefaultAzureCredential()
+        # Unset URLs stay unchecked here, as before: the SDK rejects a None account URL.
         blob_service = BlobServiceClient(
-            settings.azure_storage_blob_url, credential=credential, **AZURE_CLIENT_OPTIONS
+            cast(str, settings.azure_storage_blob_url),
+            credential=credential,
+            **AZURE_CLIENT_OPTIONS,
         )
         queue_service = QueueServiceClient(
-            settings.azure_storage_queue_url, credential=credential, **AZURE_CLIENT_OPTIONS
+            cast(str, settings.azure_storage_queue_url),
+            credential=credential,
+            **AZURE_CLIENT_OPTIONS,
         )
     # The Functions queue trigger expects base64 message bodies.
     queue = queue_service.get_queue_client(
@@ -217,7 +226,7 @@ def _azure_call[T](action: str, call: Callable[[], T]) -> T:
 class AzureBlobStore:
     """Blobs in one Azure Storage container, created on first use."""
 
-    def __init__(self, container) -> None:  # azure.storage.blob.ContainerClient
+    def __init__(self, container: "ContainerClient") -> None:
         self._container = container
         self._created = False
 
@@ -254,7 +263,7 @@ class AzureBlobStore:
 class AzureQueue:
     """An Azure Storage queue, created on first use."""
 
-    def __init__(self, queue) -> None:  # azure.storage.queue.QueueClient
+    def __init__(self, queue: "QueueClient") -> None:
         self._queue = queue
         self._created = False
 
@@ -270,7 +279,9 @@ class AzureQueue:
         )
         if message is None:
             return None
-        return QueueMessage(message.id, message.pop_receipt, message.content, message.dequeue_count)
+        # The SDK types these optional; a received message always has them.
+        receipt, count = cast(str, message.pop_receipt), cast(int, message.dequeue_count)
+        return QueueMessage(message.id, receipt, message.content, count)
 
     def extend(self, message: QueueMessage, visibility_timeout: float) -> QueueMessage:
         updated = _azure_call(
@@ -281,7 +292,7 @@ class AzureQueue:
                 visibility_timeout=max(1, round(visibility_timeout)),
             ),
         )
-        return replace(message, pop_receipt=updated.pop_receipt)
+        return replace(message, pop_receipt=cast(str, updated.pop_receipt))
 
     def delete(self, message: QueueMessage) -> None:
         _azure_call(

@@ -26,10 +26,11 @@ def test_the_suite_runs_on_the_version() -> None:
     assert "{}.{}".format(*sys.version_info[:2]) == VERSION
 
 
-def test_pyproject_and_ruff_target_the_version() -> None:
+def test_pyproject_ruff_and_mypy_target_the_version() -> None:
     project = tomllib.loads(_text("pyproject.toml"))
     assert project["project"]["requires-python"] == f">={VERSION}"
     assert project["tool"]["ruff"]["target-version"] == "py" + VERSION.replace(".", "")
+    assert project["tool"]["mypy"]["python_version"] == VERSION
 
 
 def test_make_and_ci_look_for_the_version() -> None:

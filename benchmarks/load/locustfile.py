@@ -313,7 +313,7 @@ def on_init(environment: Environment, **_: Any) -> None:
     if SCENARIO not in SCENARIOS:
         raise SystemExit(f"{ENV_SCENARIO} must be one of {SCENARIOS}, not {SCENARIO!r}")
     check_loopback(environment.host)
-    POOL = build_pool(environment.host, SEED)
+    POOL = build_pool(environment.host or "", SEED)  # check_loopback refused None
     logger.info("pool: %d common requests, %d new ones", len(POOL.common), len(POOL.new))
 
 

@@ -5,6 +5,7 @@ there. The coverage of each dataset is derived once (memoised on the store) and 
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,7 @@ def country_options(
     store: IndicatorStore, dataset: str, category: str, year: int, at_least: int = 1
 ) -> list[str]:
     """SIDS with at least `at_least` values among the dataset's category indicators in the year."""
-    counts = coverage(store, dataset).per_country[category].loc[year]
+    counts = cast(pd.Series, coverage(store, dataset).per_country[category].loc[year])
     return list(counts.index[counts >= at_least])
 
 

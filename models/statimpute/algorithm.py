@@ -4,6 +4,8 @@ The series is indexed by the integer years, which every method uses as x, so gap
 the years are.
 """
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -59,7 +61,7 @@ def fill_gaps(
         raise InterpolationError(
             f"{method.value} needs at least {needed} observed values; the series has {observed}"
         )
-    options = {"order": order} if method in ORDER_METHODS else {}
+    options: dict[str, Any] = {"order": order} if method in ORDER_METHODS else {}
     try:
         interpolated = series.interpolate(
             method=PANDAS_METHODS.get(method, method.value),

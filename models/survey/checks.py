@@ -86,7 +86,7 @@ def _distinct_keys(rows: list[Any], limits: SizeLimits) -> int:
 
 def _column_rows(columns: Any, limits: SizeLimits) -> int:
     """The rows of a columns-orient table: the longest list, or the distinct row keys."""
-    longest, row_keys = 0, set()
+    longest, row_keys = 0, set[Any]()
     for column in columns:
         if isinstance(column, list):
             longest = max(longest, len(column))

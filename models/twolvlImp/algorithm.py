@@ -7,6 +7,7 @@ This is the year-by-year method (`method` = `cross_section`) end to end; the his
 """
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ class _CheckedExtraTrees(ExtraTreesRegressor):
     """Extra trees whose every fit passes a cancellation checkpoint first: the iterative imputer
     fits one per feature and round, so a long imputation stops soon after its clients left."""
 
-    def fit(self, X, y, sample_weight=None):  # noqa: N803 - scikit-learn's signature
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_CheckedExtraTrees":  # noqa: N803
         checkpoint()
         return super().fit(X, y, sample_weight=sample_weight)
 
@@ -233,8 +234,8 @@ def fit_and_predict(
     return Estimate(
         prediction=prediction,
         # Quantile models may cross the point estimate; the interval always contains it.
-        lower=np.minimum(lower, prediction),
-        upper=np.maximum(upper, prediction),
+        lower=cast(pd.Series, np.minimum(lower, prediction)),  # a ufunc of Series is a Series
+        upper=cast(pd.Series, np.maximum(upper, prediction)),
         rmse=float(np.sqrt(-best.best_score_)),
         feature_importances=pd.Series(regressor.feature_importances_, index=features.columns),
         model_name=best_name.value,

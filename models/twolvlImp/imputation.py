@@ -116,7 +116,7 @@ def _impute_with_history(
 
 def _country_series(store: IndicatorStore, codes: list[str]) -> np.ndarray:
     """countries x years x indicators: the raw values of the given indicators."""
-    return store.values[:, :, store.indicators.get_indexer(codes)].transpose(1, 0, 2)
+    return store.values[:, :, store.indicators.get_indexer(pd.Index(codes))].transpose(1, 0, 2)
 
 
 def _companions(store: IndicatorStore, year: int, target: str, pool: list[str]) -> list[str]:

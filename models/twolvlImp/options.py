@@ -83,7 +83,7 @@ def predictor_options(store: IndicatorStore, year: int, target: str) -> dict[str
 
     def compute() -> dict[str, str]:
         meta = store.indicator_meta.loc[predictors_for(store, year, target)]
-        return {code: f"{row.Indicator} - {row.Dimension}" for code, row in meta.iterrows()}
+        return {str(code): f"{row.Indicator} - {row.Dimension}" for code, row in meta.iterrows()}
 
     return store.memo(("twolvlImp", "predictor_options", year, target), compute)
 
@@ -102,7 +102,7 @@ def dimension_options(
     options = target_options(store, year, dataset)
     same_name = meta.loc[list(options)]
     same_name = same_name[same_name["Indicator"] == name]
-    return [{"label": row.Dimension, "value": code} for code, row in same_name.iterrows()]
+    return [{"label": row.Dimension, "value": str(code)} for code, row in same_name.iterrows()]
 
 
 def check_year(store: IndicatorStore, year: int) -> None:
