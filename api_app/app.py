@@ -13,12 +13,11 @@ from api_app.errors import register_error_handlers
 from api_app.jobs import router as jobs_router
 from api_app.middleware import BodySizeLimit, RequestContext
 from api_app.routes import router as service_router
-from common.errors import ErrorBody
-from common.logs import configure_logging
-from common.runtime import Runtime
-from common.settings import SERVICE_NAME, SERVICE_VERSION, Settings, get_settings
-from common.tasks import Task
-from models import discover_models
+from common.core.errors import ErrorBody
+from common.core.logs import configure_logging
+from common.core.settings import SERVICE_NAME, SERVICE_VERSION, Settings, get_settings
+from common.serving.runtime import Runtime
+from common.serving.tasks import Task
 
 ALLOWED_METHODS = ["GET", "POST", "OPTIONS"]
 
@@ -27,8 +26,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     """Build the app: routes of the service and of every model; the data loads at startup."""
     settings = runtime.settings if runtime else settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    models = discover_models(settings.model_service)
-    runtime = runtime or Runtime.create(settings, [task for m in models for task in m.tasks])
+    runtime = runtime or Runtime.create(settings)
+    models = runtime.models
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,7 +60,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.datasets = runtime.datasets
-    app.state.trainer = runtime.trainer()
+    app.state.executor = runtime.executor
     app.state.jobs = runtime.job_service()
     app.state.models = models
     # Added innermost first: CORS wraps the body limit, so its 413 answers carry CORS headers.

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
-from common.errors import ErrorBody, ServiceError
+from common.core.errors import ErrorBody, Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="An admin key of ADMIN_API_KEYS")
 _api_key = APIKeyHeader(
@@ -24,20 +24,6 @@ ADMIN_RESPONSES: dict[int | str, dict] = {
     401: {"model": ErrorBody, "description": "No admin key sent"},
     403: {"model": ErrorBody, "description": "Wrong admin key, or no ADMIN_API_KEYS configured"},
 }
-
-
-class Unauthorized(ServiceError):
-    """An admin route was called without credentials."""
-
-    status_code = 401
-    code = "unauthorized"
-
-
-class Forbidden(ServiceError):
-    """The credentials sent are not an admin key, or admin routes are not configured."""
-
-    status_code = 403
-    code = "forbidden"
 
 
 def check_admin_key(given: str | None, keys: list[SecretStr]) -> None:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from common.errors import ErrorBody, ServiceError, field_problems, validation_error
+from common.core.errors import ErrorBody, ServiceError, field_problems, validation_error
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api_app.auth import ADMIN_RESPONSES, AdminDep, MetricsAccessDep
 from api_app.params import ModelForm, describe_models
-from common.datasets import DEMO_SOURCE, ReloadStatus
-from common.dependencies import CallerDep, DatasetManagerDep, StoreDep, TrainerDep
-from common.errors import DatasetInvalid, ErrorBody
-from common.metrics import PROMETHEUS_CONTENT_TYPE
-from common.runtime import Runtime
-from common.settings import SERVICE_NAME, SERVICE_VERSION
-from common.storage import StorageUnavailable
-from common.training import HEAVY_ROUTE_RESPONSES
+from common.core.errors import DatasetInvalid, ErrorBody, StorageUnavailable
+from common.core.metrics import PROMETHEUS_CONTENT_TYPE
+from common.core.settings import SERVICE_NAME, SERVICE_VERSION
+from common.data.datasets import DEMO_SOURCE, ReloadStatus
+from common.serving.executor import HEAVY_ROUTE_RESPONSES
+from common.serving.runtime import Runtime
+from common.web.dependencies import CallerDep, DatasetManagerDep, ExecutorDep, StoreDep
 
 router = APIRouter(tags=["Service"])
 
@@ -97,7 +96,7 @@ def datasets_info(datasets: DatasetManagerDep, store: StoreDep) -> DatasetsInfo:
     responses={422: {"model": ErrorBody}, **ADMIN_RESPONSES, **HEAVY_ROUTE_RESPONSES},
 )
 async def reload_datasets(
-    datasets: DatasetManagerDep, trainer: TrainerDep, caller: CallerDep
+    datasets: DatasetManagerDep, executor: ExecutorDep, caller: CallerDep
 ) -> ReloadResult:
     """Read DATASET_PATH again and swap in the new data if it changed and is valid (admin).
 
@@ -106,7 +105,7 @@ async def reload_datasets(
     previous version. Cached results of the old version are never served for the new one (the
     version is part of every cache key). Runs in a training slot, like a training.
     """
-    status = await trainer.run_work(datasets.reload, caller)
+    status = await executor.run_work(datasets.reload, caller)
     if status == ReloadStatus.failed:
         raise DatasetInvalid(f"reload failed, previous data kept: {datasets.error}")
     return ReloadResult(status=status, dataset_version=datasets.require_store().version)

@@ -21,7 +21,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/gapminder-sids"
 DATASET_CREDIT = "Data: Gapminder Systema Globalis (www.gapminder.org), CC BY 4.0."

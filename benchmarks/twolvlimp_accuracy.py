@@ -50,16 +50,9 @@ from fastapi.testclient import TestClient
 
 from api_app import create_app
 from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
-from common.datasets import (
-    COUNTRY,
-    DATA_FILE,
-    DATASET_FILES,
-    INDICATOR,
-    IndicatorStore,
-    parse_dataset,
-    read_folder,
-)
-from common.settings import Settings
+from common.core.settings import Settings
+from common.data.datasets import COUNTRY, INDICATOR, IndicatorStore, parse_dataset, read_folder
+from common.data.files import DATA_FILE, DATASET_FILES
 from models.twolvlImp.options import predictors_for
 
 DEFAULT_SEED = 2024

@@ -43,7 +43,7 @@ from fastapi.testclient import TestClient
 
 from api_app import create_app
 from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
-from common.settings import Settings
+from common.core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +76,7 @@ import json, resource, sys, time
 from pathlib import Path
 start = time.perf_counter()
 import api_app
-from common.settings import Settings
+from common.core.settings import Settings
 app = api_app.create_app(Settings(dataset_path=Path(sys.argv[1]), demo_data_fallback=False))
 store = app.state.datasets.load()
 seconds = time.perf_counter() - start

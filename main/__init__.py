@@ -11,8 +11,8 @@ import azure.functions as func
 from fastapi import FastAPI
 
 from api_app import create_app
-from common.runtime import process_runtime
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import process_runtime
 
 
 class AsgiFunction:

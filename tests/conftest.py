@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.demo_data import write_demo_dataset
-from common.settings import Settings
+from common.core.settings import Settings
+from common.data.demo_data import write_demo_dataset
 
 DEMO_YEAR = 2015
 GAPMINDER_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "gapminder-sids"

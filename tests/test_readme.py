@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from common.settings import Settings
+from common.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()

@@ -1,6 +1,6 @@
 """Country correlation and clustering: which SIDS have similar indicator profiles in a year."""
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec
 from models.correlation.router import router
 
 MODEL = ModelSpec(

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
-from common.errors import InvalidParameter, invalid_choice
+from common.core.errors import InvalidParameter, invalid_choice
+from common.data.datasets import IndicatorStore
 from models.correlation.algorithm import MIN_SHARED_INDICATORS
 from models.correlation.schemas import ClusterRequest, CorrelateRequest
 

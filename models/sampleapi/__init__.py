@@ -4,7 +4,7 @@ This file only declares the model: its folder name is its route prefix (/samplea
 is what the front end shows, and the main endpoint is the one `/params` describes as a form.
 """
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec
 from models.sampleapi.router import router
 
 MODEL = ModelSpec(name="sampleapi", label="Sample API", router=router, main_endpoint="/summary")

@@ -4,8 +4,8 @@ Every check raises `InvalidParameter` (a 422 naming the field and its allowed va
 request never reaches the algorithm.
 """
 
-from common.datasets import IndicatorStore
-from common.errors import invalid_choice
+from common.core.errors import invalid_choice
+from common.data.datasets import IndicatorStore
 from models.sampleapi.schemas import SummaryRequest
 
 

@@ -1,6 +1,6 @@
 """Time-series imputation: fills the gaps of one SIDS indicator series over the years."""
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec
 from models.statimpute.router import router
 
 MODEL = ModelSpec(

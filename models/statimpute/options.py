@@ -6,8 +6,8 @@ Lists are derived from the loaded dataset once (memoised on the store) and then 
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
-from common.errors import InvalidParameter, invalid_choice
+from common.core.errors import InvalidParameter, invalid_choice
+from common.data.datasets import IndicatorStore
 from models.statimpute.algorithm import ORDER_RANGES, min_points
 from models.statimpute.schemas import ORDER_METHODS, ImputeRequest, Method
 

@@ -1,6 +1,6 @@
 """Survey clustering: groups a survey's respondents on the questions of one factor."""
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec
 from models.survey.router import router
 
 MODEL = ModelSpec(

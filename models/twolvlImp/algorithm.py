@@ -19,7 +19,7 @@ from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from common.cancellation import checkpoint
+from common.core.cancellation import checkpoint
 from models.twolvlImp.schemas import Interpolator, Interval, Model, Scheme
 
 SEED = 7

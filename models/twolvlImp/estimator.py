@@ -25,7 +25,7 @@ from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin, clone
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
-from common.cancellation import checkpoint
+from common.core.cancellation import checkpoint
 from models.twolvlImp import algorithm, calibration, history
 from models.twolvlImp.algorithm import INTERVAL_ALPHA, SEED, Estimate
 from models.twolvlImp.linear_trees import LinearPlusTrees

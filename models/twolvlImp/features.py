@@ -8,7 +8,7 @@ then by the imputer); a request then only slices rows and columns out of it.
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
+from common.data.datasets import IndicatorStore
 from models.twolvlImp import algorithm, history
 from models.twolvlImp.options import predictors_for, targets_of_year
 from models.twolvlImp.schemas import Interpolator

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
+from common.data.datasets import IndicatorStore
 from models.twolvlImp import algorithm, calibration, estimator, history
 from models.twolvlImp.features import imputed_year
 from models.twolvlImp.options import predictors_for

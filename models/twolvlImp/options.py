@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
-from common.errors import InvalidParameter, invalid_choice
+from common.core.errors import InvalidParameter, invalid_choice
+from common.data.datasets import IndicatorStore
 from models.twolvlImp.schemas import PredictRequest, Scheme
 
 # A target may be missing for at most 80% of countries (so at least 20% train the model) and

@@ -12,18 +12,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.runtime import Runtime
-from common.settings import Settings
-from common.storage import open_storage
-from models import discover_models
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+from common.serving.storage import open_storage
 from tests.conftest import AzuriteServer, unique_storage_names
 
 POLL_SECONDS = 60
 
 
 def _runtime(settings: Settings, storage=None) -> Runtime:
-    tasks = [task for model in discover_models() for task in model.tasks]
-    return Runtime.create(settings, tasks, storage=storage)
+    return Runtime.create(settings.model_copy(update={"model_service": None}), storage=storage)
 
 
 @pytest.fixture(params=["memory", "azurite"])

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
 
 LIMIT = 2_000
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
 
 
 @pytest.fixture

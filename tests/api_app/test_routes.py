@@ -5,8 +5,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.datasets import DATA_FILE
-from common.settings import SERVICE_NAME, Settings
+from common.core.settings import SERVICE_NAME, Settings
+from common.data.files import DATA_FILE
 
 
 def test_root_names_service_and_dataset_version(client: TestClient) -> None:

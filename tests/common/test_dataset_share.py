@@ -20,8 +20,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from common.dataset_share import INCOMING_DIR, main, open_share, sync, upload
-from common.settings import Settings
+from common.core.settings import Settings
+from common.data.dataset_share import INCOMING_DIR, main, open_share, sync, upload
 from tests.conftest import AZURITE_ACCOUNT, AZURITE_KEY
 
 SHARE = "datasets"
@@ -175,7 +175,7 @@ def test_cli_prints_what_it_copied(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr("common.dataset_share.get_settings", lambda: share_settings)
+    monkeypatch.setattr("common.data.dataset_share.get_settings", lambda: share_settings)
     main(["upload", str(demo_dataset_dir)])
     assert len(json.loads(capsys.readouterr().out)["copied"]) == 3
     main(["sync", str(tmp_path / "mirror")])

@@ -7,19 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from common.datasets import (
-    DATA_FILE,
-    DATASET_META_FILE,
-    DEMO_SOURCE,
-    INDICATOR_META_FILE,
-    DatasetError,
-    DatasetManager,
-    parse_dataset,
-    read_folder,
-)
-from common.errors import DataUnavailable
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.errors import DatasetInvalid, DataUnavailable
+from common.core.settings import Settings
+from common.core.sids import SIDS
+from common.data.datasets import DEMO_SOURCE, DatasetManager, parse_dataset, read_folder
+from common.data.files import DATA_FILE, DATASET_META_FILE, INDICATOR_META_FILE
 
 
 @pytest.fixture
@@ -70,7 +62,7 @@ def test_sids_mask_marks_sids_rows(demo_dataset_dir: Path) -> None:
 
 def test_missing_file_is_named(dataset_copy: Path) -> None:
     (dataset_copy / INDICATOR_META_FILE).unlink()
-    with pytest.raises(DatasetError, match=INDICATOR_META_FILE):
+    with pytest.raises(DatasetInvalid, match=INDICATOR_META_FILE):
         read_folder(dataset_copy)
 
 
@@ -86,7 +78,7 @@ def test_missing_file_is_named(dataset_copy: Path) -> None:
 )
 def test_missing_column_is_named(dataset_copy: Path, name: str, column: str) -> None:
     _replace(dataset_copy, name, column, "Renamed")
-    with pytest.raises(DatasetError, match=f"{name}.*{column}"):
+    with pytest.raises(DatasetInvalid, match=f"{name}.*{column}"):
         parse_dataset(read_folder(dataset_copy))
 
 
@@ -97,7 +89,7 @@ def test_non_numeric_value_is_reported(dataset_copy: Path) -> None:
     cells[5] = "n/a?"
     lines[1] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DatasetError, match="non-numeric"):
+    with pytest.raises(DatasetInvalid, match="non-numeric"):
         parse_dataset(read_folder(dataset_copy))
 
 
@@ -105,7 +97,7 @@ def test_duplicate_rows_are_rejected(dataset_copy: Path) -> None:
     path = dataset_copy / DATA_FILE
     lines = path.read_text().splitlines()
     path.write_text("\n".join([*lines, lines[1]]) + "\n")
-    with pytest.raises(DatasetError, match="duplicate"):
+    with pytest.raises(DatasetInvalid, match="duplicate"):
         parse_dataset(read_folder(dataset_copy))
 
 
@@ -115,14 +107,14 @@ def test_indicator_without_metadata_is_rejected(dataset_copy: Path) -> None:
     cells = lines[1].split(",")
     cells[1] = "unknown-indicator"
     path.write_text("\n".join([*lines, ",".join(cells)]) + "\n")
-    with pytest.raises(DatasetError, match=r"no row in indicatorMeta\.csv"):
+    with pytest.raises(DatasetInvalid, match=r"no row in indicatorMeta\.csv"):
         parse_dataset(read_folder(dataset_copy))
 
 
 def test_truncated_file_is_rejected(dataset_copy: Path) -> None:
     path = dataset_copy / DATA_FILE
     path.write_bytes(path.read_bytes()[:40])
-    with pytest.raises(DatasetError):
+    with pytest.raises(DatasetInvalid):
         parse_dataset(read_folder(dataset_copy))
 
 
@@ -176,7 +168,7 @@ def test_file_cut_inside_a_value_is_rejected(dataset_copy: Path) -> None:
     content = path.read_bytes()
     cut = content.rindex(b",", 0, len(content) // 2) + 3  # inside a number, mid-row
     path.write_bytes(content[:cut])
-    with pytest.raises(DatasetError, match="truncated"):
+    with pytest.raises(DatasetInvalid, match="truncated"):
         parse_dataset(read_folder(dataset_copy))
 
 
@@ -185,5 +177,5 @@ def test_short_last_row_is_rejected(dataset_copy: Path) -> None:
     lines = path.read_text().splitlines()
     lines[-1] = ",".join(lines[-1].split(",")[:5])
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DatasetError, match="5 fields"):
+    with pytest.raises(DatasetInvalid, match="5 fields"):
         parse_dataset(read_folder(dataset_copy))

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from common.demo_data import DEMO_YEARS, build_demo_dataset, write_demo_dataset
-from common.sids import SIDS
+from common.core.sids import SIDS
+from common.data.demo_data import DEMO_YEARS, build_demo_dataset, write_demo_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FILES = ("indicatorData.csv", "indicatorMeta.csv", "datasetMeta.csv")
@@ -214,7 +214,7 @@ def test_series_are_smooth_over_time(data: pd.DataFrame) -> None:
 def test_command_line_writes_the_dataset(tmp_path: Path) -> None:
     folder = tmp_path / "datasets"
     subprocess.run(
-        [sys.executable, "-m", "common.demo_data", str(folder), "--seed", "5"],
+        [sys.executable, "-m", "common.data.demo_data", str(folder), "--seed", "5"],
         cwd=REPO_ROOT,
         check=True,
     )

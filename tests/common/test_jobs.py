@@ -9,14 +9,16 @@ import threading
 from dataclasses import dataclass
 
 import pytest
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from common.errors import InvalidParameter, NotFound
-from common.jobs import JobStatus
-from common.runtime import Runtime
-from common.settings import Settings
-from common.storage import MemoryBlobStore, MemoryQueue, Storage, StorageUnavailable, open_storage
-from common.tasks import Task
+from common.core.errors import InvalidParameter, NotFound, StorageUnavailable
+from common.core.settings import Settings
+from common.serving.jobs import JobStatus
+from common.serving.registry import ModelSpec
+from common.serving.runtime import Runtime
+from common.serving.storage import MemoryBlobStore, MemoryQueue, Storage, open_storage
+from common.serving.tasks import Task
 from tests.conftest import (
     AzuriteServer,
     azurite_connection_string,
@@ -62,6 +64,11 @@ def settings(request, demo_settings: Settings) -> Settings:
     return demo_settings.model_copy(update=update)
 
 
+def _spec(task: Task) -> ModelSpec:
+    """A model serving just `task`."""
+    return ModelSpec(task.model, task.model, APIRouter(), "/", tasks=(task,))
+
+
 @pytest.fixture
 def storage(settings: Settings) -> Storage:
     return open_storage(settings)
@@ -74,7 +81,7 @@ def model() -> CountingModel:
 
 @pytest.fixture
 def runtime(settings: Settings, storage: Storage, model: CountingModel) -> Runtime:
-    runtime = Runtime.create(settings, [model.task()], storage=storage)
+    runtime = Runtime.create(settings, [_spec(model.task())], storage=storage)
     runtime.datasets.load()
     return runtime
 
@@ -180,7 +187,7 @@ def test_long_job_keeps_its_message_hidden(settings: Settings, storage: Storage)
         return EchoResponse(doubled=0)
 
     task = Task("echo", "double", EchoRequest, lambda store, request: None, slow)
-    runtime = Runtime.create(settings, [task], storage=storage)
+    runtime = Runtime.create(settings, [_spec(task)], storage=storage)
     runtime.datasets.load()
     parsed = runtime.tasks.parse(task, {"value": 0})
     job_id = runtime.job_service().submit(task, parsed, runtime.datasets.store.version).id

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from common.runtime import Runtime
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 
 
 @pytest.fixture

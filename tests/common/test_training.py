@@ -1,4 +1,4 @@
-"""Training slots and the trainer: limits, single flight, slots given back."""
+"""Training slots and the task executor: limits, single flight, slots given back."""
 
 import asyncio
 import threading
@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from common.cache import ResultCache
-from common.datasets import parse_dataset, read_folder
-from common.metrics import Metrics
-from common.settings import Settings
-from common.tasks import Task
-from common.training import Overloaded, Trainer, TrainingSlots
+from common.core.errors import Overloaded
+from common.core.metrics import Metrics
+from common.core.settings import Settings
+from common.data.datasets import parse_dataset, read_folder
+from common.serving.cache import ResultCache
+from common.serving.executor import TaskExecutor, TrainingSlots
+from common.serving.tasks import Task
 
 
 class Numbers(BaseModel):
@@ -41,9 +42,9 @@ def store(demo_dataset_dir: Path):
     return parse_dataset(read_folder(demo_dataset_dir))
 
 
-def _trainer(settings: Settings, running: int, waiting: int) -> Trainer:
+def _executor(settings: Settings, running: int, waiting: int) -> TaskExecutor:
     slots = TrainingSlots(running, waiting)
-    return Trainer(settings, ResultCache(None, 16), slots, Metrics())
+    return TaskExecutor(settings, ResultCache(None, 16), slots, Metrics())
 
 
 def test_slots_admit_up_to_running_plus_waiting() -> None:
@@ -66,10 +67,10 @@ def test_a_failing_training_gives_its_slot_back() -> None:
 
 def test_identical_requests_train_once(demo_settings: Settings, store) -> None:
     model = GatedModel()
-    trainer = _trainer(demo_settings, running=1, waiting=0)
+    executor = _executor(demo_settings, running=1, waiting=0)
 
     async def both() -> list[tuple[bytes, bool]]:
-        calls = [trainer.run(model.task(), Numbers(value=4), store) for _ in range(2)]
+        calls = [executor.run(model.task(), Numbers(value=4), store) for _ in range(2)]
         pending = asyncio.gather(*calls)
         await asyncio.sleep(0.2)
         model.gate.set()
@@ -82,18 +83,18 @@ def test_identical_requests_train_once(demo_settings: Settings, store) -> None:
 
 def test_a_different_request_beyond_the_limits_is_refused(demo_settings: Settings, store) -> None:
     model = GatedModel()
-    trainer = _trainer(demo_settings, running=1, waiting=0)
+    executor = _executor(demo_settings, running=1, waiting=0)
 
     async def two_different() -> None:
-        first = asyncio.ensure_future(trainer.run(model.task(), Numbers(value=1), store))
+        first = asyncio.ensure_future(executor.run(model.task(), Numbers(value=1), store))
         await asyncio.sleep(0.1)
         try:
             with pytest.raises(Overloaded) as refused:
-                await trainer.run(model.task(), Numbers(value=2), store)
+                await executor.run(model.task(), Numbers(value=2), store)
             assert refused.value.headers["Retry-After"] == str(demo_settings.retry_after_seconds)
         finally:
             model.gate.set()
             await first
 
     asyncio.run(two_different())
-    assert trainer.slots.running == 0 and trainer.slots.waiting == 0
+    assert executor.slots.running == 0 and executor.slots.waiting == 0

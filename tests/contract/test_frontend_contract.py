@@ -22,7 +22,7 @@ import azure.functions as func
 import numpy as np
 import pytest
 
-from common.settings import Settings
+from common.core.settings import Settings
 from tests.api_app.test_serving import start_server
 from tests.conftest import DEMO_YEAR, AzuriteServer, unique_storage_names
 from tests.contract.frontend import (

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
 from tests.helpers import assert_invalid
 
 CAP = 50

@@ -21,11 +21,11 @@ import yaml
 from pydantic import AliasChoices
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.registry import available_model_names
 from deployment import service_gen
 from deployment.k8s import render_all
 from deployment.k8s.render import TEMPLATES_DIR, render, template_variables
-from models import available_model_names
 
 REPO = Path(__file__).resolve().parents[2]
 # ../shared next to the repository (or next to the folder of its worktrees).
@@ -59,13 +59,13 @@ def _pinned_kubernetes_version() -> str:
 
 KUBERNETES_VERSION = _pinned_kubernetes_version()
 
-# Settings another change adds to common/settings.py (the admin keys, and /metrics without a key
+# Settings another change adds to common/core/settings.py (the admin keys, /metrics without a key
 # inside the cluster); the manifests already set them. Once Settings declares them, this set is
 # redundant, not wrong.
 PENDING_SETTINGS = {"ADMIN_API_KEYS", "METRICS_PUBLIC"}
 
 # Settings read by the Functions host, not by the app: the only names the manifests may set
-# besides the app's settings (common.settings.Settings).
+# besides the app's settings (common.core.settings.Settings).
 FUNCTIONS_HOST_SETTINGS = {
     "FUNCTIONS_WORKER_RUNTIME",  # which language worker the host starts
     "AzureFunctionsJobHost__Logging__Console__IsEnabled",  # host logs on stdout

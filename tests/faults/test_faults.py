@@ -14,7 +14,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
 from tests.api_app.test_serving import start_server
 from tests.conftest import AzuriteServer, unique_storage_names, wait_for_job
 

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api_app import create_app
-from common.demo_data import write_demo_dataset
-from common.errors import ErrorBody
-from common.settings import Settings
+from common.core.errors import ErrorBody
+from common.core.settings import Settings
+from common.data.demo_data import write_demo_dataset
 
 # Bounded so the suite stays fast; FUZZ_EXAMPLES raises it for a longer hunt.
 EXAMPLES_PER_ROUTE = int(os.environ.get("FUZZ_EXAMPLES", "25"))

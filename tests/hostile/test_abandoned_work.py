@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from common.dependencies import client_address
+from common.web.dependencies import client_address
 from tests.api_app.test_serving import start_server
 from tests.hostile.conftest import http, metric, send_and_hang_up
 

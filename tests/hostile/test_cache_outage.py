@@ -7,9 +7,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.cache import ResultCache
-from common.settings import Settings
-from common.storage import StorageUnavailable, open_storage
+from common.core.errors import StorageUnavailable
+from common.core.settings import Settings
+from common.serving.cache import ResultCache
+from common.serving.storage import open_storage
 from tests.conftest import AzuriteServer, unique_storage_names
 
 

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api_app import create_app
-from common.dataset_share import open_share, sync, upload
-from common.datasets import DATA_FILE, DATASET_META_FILE, INDICATOR_META_FILE, DatasetError
-from common.settings import Settings
+from common.core.errors import DatasetInvalid
+from common.core.settings import Settings
+from common.data.dataset_share import open_share, sync, upload
+from common.data.files import DATA_FILE, DATASET_META_FILE, INDICATOR_META_FILE
 from tests.common.test_dataset_share import share_settings  # noqa: F401 - the fake share fixture
 
 
@@ -123,10 +124,10 @@ def test_the_share_sync_does_not_publish_a_corrupt_dataset(
     corrupt = tmp_path / "corrupt"
     shutil.copytree(demo_dataset_dir, corrupt)
     _cut_at_a_line_break(corrupt)
-    with pytest.raises(DatasetError, match="no row in"):
+    with pytest.raises(DatasetInvalid, match="no row in"):
         upload(share, corrupt)  # refused before anything is sent
     # A corrupt file on the share (written by another tool) is not swapped in either.
     share.get_file_client(DATA_FILE).upload_file((corrupt / DATA_FILE).read_bytes())
-    with pytest.raises(DatasetError, match="no row in"):
+    with pytest.raises(DatasetInvalid, match="no row in"):
         sync(share, mirror)
     assert (mirror / DATA_FILE).read_bytes() == good

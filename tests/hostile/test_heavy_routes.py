@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
 from tests.api_app.test_serving import start_server
 from tests.hostile.conftest import http, metric
 

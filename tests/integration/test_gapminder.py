@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from api_app import create_app
 from benchmarks import twolvlimp_accuracy as accuracy
-from common.datasets import parse_dataset, read_folder
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.settings import Settings
+from common.core.sids import SIDS
+from common.data.datasets import parse_dataset, read_folder
 from models.twolvlImp.options import target_options
 
 YEAR = 2015

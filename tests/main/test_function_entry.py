@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import azure.functions as func
 import pytest
 
-from common.runtime import process_runtime
-from common.settings import get_settings
+from common.core.settings import get_settings
+from common.serving.runtime import process_runtime
 
 MAIN = importlib.import_module("main")
 FUNCTION_DIR = Path(MAIN.__file__).parent

@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
-from models import UnknownModel, available_model_names, discover_models
+from common.core.settings import Settings
+from common.serving.registry import UnknownModel, available_model_names, discover_models
 
 
 def test_every_model_folder_is_discovered() -> None:

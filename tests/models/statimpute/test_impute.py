@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.settings import Settings
+from common.core.sids import SIDS
 from models.statimpute.algorithm import ORDER_RANGES
 from models.statimpute.schemas import ORDER_METHODS, Direction, Method
 from tests.helpers import assert_invalid

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
 
 
 def test_oversized_survey_is_refused(demo_settings: Settings) -> None:

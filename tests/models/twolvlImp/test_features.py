@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from common.datasets import IndicatorStore, demo_raw_dataset, parse_dataset
+from common.data.datasets import IndicatorStore, demo_raw_dataset, parse_dataset
 from models.twolvlImp import algorithm, features
 from models.twolvlImp.options import predictors_for, targets_of_year
 from models.twolvlImp.schemas import Interpolator

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from common.sids import SIDS
+from common.core.sids import SIDS
 from models.twolvlImp.imputation import impute
 from models.twolvlImp.schemas import Method, PredictRequest
 

@@ -6,8 +6,8 @@ reload) never sees a half-written file. Both directions validate the dataset fir
 does) and refuse to publish one that would not load: `upload` sends nothing, `sync` swaps
 nothing in.
 
-    python -m common.dataset_share upload ./datasets      # local folder -> share
-    python -m common.dataset_share sync [DEST]             # share -> DATASET_PATH (or DEST)
+    python -m common.data.dataset_share upload ./datasets      # local folder -> share
+    python -m common.data.dataset_share sync [DEST]             # share -> DATASET_PATH (or DEST)
 
 Credentials come from the settings: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_FILE_URL with
 a managed or workload identity; the share is DATASET_SHARE.
@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common.datasets import DATASET_FILES, DatasetError, RawDataset, parse_dataset
-from common.settings import Settings, get_settings
+from common.core.errors import DatasetInvalid
+from common.core.settings import Settings, get_settings
+from common.data.datasets import RawDataset, parse_dataset
+from common.data.files import DATASET_FILES
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def open_share(settings: Settings) -> Any:
 
 
 def validate(files: dict[str, Path], settings: Settings | None = None) -> None:
-    """Raise `DatasetError` unless the dataset files would load (as a reload checks them)."""
+    """Raise `DatasetInvalid` unless the dataset files would load (as a reload checks them)."""
     settings = settings or get_settings()
     raw = RawDataset({name: files[name].read_bytes() for name in DATASET_FILES}, "share")
     parse_dataset(raw, settings.dataset_max_abs_value)
@@ -150,7 +152,9 @@ def _remote_md5(file: Any) -> bytes | None:
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m common.dataset_share", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m common.data.dataset_share", description=__doc__
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("upload", help="upload a local datasets folder to the share")
     up.add_argument("folder", type=Path)
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
             result = upload(share, arguments.folder)
         else:
             result = sync(share, arguments.destination or settings.dataset_path)
-    except DatasetError as error:
+    except DatasetInvalid as error:
         raise SystemExit(f"dataset refused, nothing published: {error}") from error
     print(json.dumps({"copied": result.copied, "unchanged": result.unchanged}))
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from common.datasets import IndicatorStore
-from common.errors import InvalidParameter
-from common.settings import Settings
+from common.core.errors import InvalidParameter
+from common.core.settings import Settings
+from common.data.datasets import IndicatorStore
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,12 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from common.errors import DataUnavailable
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.errors import DatasetInvalid, DataUnavailable
+from common.core.settings import Settings
+from common.core.sids import SIDS
+from common.data.files import DATA_FILE, DATASET_FILES, DATASET_META_FILE, INDICATOR_META_FILE
 
 logger = logging.getLogger(__name__)
-
-DATA_FILE = "indicatorData.csv"
-INDICATOR_META_FILE = "indicatorMeta.csv"
-DATASET_META_FILE = "datasetMeta.csv"
-DATASET_FILES = (DATA_FILE, INDICATOR_META_FILE, DATASET_META_FILE)
 
 COUNTRY = "Country Code"
 INDICATOR = "Indicator Code"
@@ -45,11 +41,6 @@ MAX_ABS_VALUE: float = Settings.model_fields["dataset_max_abs_value"].default
 _YEAR = re.compile(r"^\d{4}$")
 
 T = TypeVar("T")
-
-
-class DatasetError(Exception):
-    """The dataset files are missing or malformed; the message names the file, line and column
-    (file names only: never a server path)."""
 
 
 @dataclass(frozen=True)
@@ -128,16 +119,16 @@ class IndicatorStore:
 
 
 def read_folder(folder: Path) -> RawDataset:
-    """Read the three files from a folder; a missing file is a `DatasetError` naming it."""
+    """Read the three files from a folder; a missing file is a `DatasetInvalid` naming it."""
     missing = [name for name in DATASET_FILES if not (folder / name).is_file()]
     if missing:
-        raise DatasetError(f"{', '.join(missing)} not found in DATASET_PATH")
+        raise DatasetInvalid(f"{', '.join(missing)} not found in DATASET_PATH")
     return RawDataset({name: (folder / name).read_bytes() for name in DATASET_FILES}, str(folder))
 
 
 def demo_raw_dataset() -> RawDataset:
     """The built-in demo dataset, serialised exactly as it would be on disk."""
-    from common.demo_data import build_demo_dataset
+    from common.data.demo_data import build_demo_dataset
 
     frames = build_demo_dataset()
     files = {name: frame.to_csv(index=False).encode() for name, frame in zip(DATASET_FILES, frames)}
@@ -145,7 +136,7 @@ def demo_raw_dataset() -> RawDataset:
 
 
 def parse_dataset(raw: RawDataset, max_abs_value: float = MAX_ABS_VALUE) -> IndicatorStore:
-    """Validate the three files and build the store; any problem is a `DatasetError`.
+    """Validate the three files and build the store; any problem is a `DatasetInvalid`.
 
     Beyond parsing, the files must agree (every indicator of the metadata has data rows, every
     dataset a name), which is how a file cut at a line break shows itself."""
@@ -195,14 +186,14 @@ def _read_csv(raw: RawDataset, name: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.BytesIO(raw.files[name]), dtype={COUNTRY: str, INDICATOR: str})
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DatasetError(f"{name}: cannot be parsed as CSV ({error})") from error
+        raise DatasetInvalid(f"{name}: cannot be parsed as CSV ({error})") from error
     for column in REQUIRED_COLUMNS[name]:
         if column not in frame.columns:
-            raise DatasetError(f"{name} line 1: required column {column!r} is missing")
+            raise DatasetInvalid(f"{name} line 1: required column {column!r} is missing")
         empty = frame[column].isna().to_numpy()
         if empty.any():
             line = _line(raw, name, int(empty.argmax()))
-            raise DatasetError(f"{name} line {line}: column {column!r} is empty")
+            raise DatasetInvalid(f"{name} line {line}: column {column!r} is empty")
     return frame
 
 
@@ -210,13 +201,13 @@ def _check_not_truncated(content: bytes, name: str) -> None:
     """A file cut short (a copy interrupted, a disk full) must not load: pandas would pad its last
     row with blanks. Complete files end with a line break and a row as wide as the header."""
     if content and not content.endswith((b"\n", b"\r")):
-        raise DatasetError(f"{name}: does not end with a line break: the file looks truncated")
+        raise DatasetInvalid(f"{name}: does not end with a line break: the file looks truncated")
     lines = [line for line in content.decode(errors="replace").splitlines() if line.strip()]
     if len(lines) < 2:
         return
     header, last = (next(csv.reader([line])) for line in (lines[0], lines[-1]))
     if len(last) != len(header):
-        raise DatasetError(
+        raise DatasetInvalid(
             f"{name} line {len(content.splitlines())}: the last row has {len(last)} fields but "
             f"the header {len(header)}: the file looks truncated"
         )
@@ -230,12 +221,12 @@ def _year_columns(data: pd.DataFrame) -> list[str]:
         if _YEAR.match(column.strip()):
             years.append(column)
         elif column not in text and any(character.isdigit() for character in column):
-            raise DatasetError(
+            raise DatasetInvalid(
                 f"{DATA_FILE} line 1: column {column!r} is not a year (year columns are "
                 "four digits, such as '2015')"
             )
     if not years:
-        raise DatasetError(f"{DATA_FILE} line 1: no year columns (such as '2000') found")
+        raise DatasetInvalid(f"{DATA_FILE} line 1: no year columns (such as '2000') found")
     return years
 
 
@@ -245,7 +236,7 @@ def _check_unique(raw: RawDataset, frame: pd.DataFrame, columns: list[str], name
         row = int(duplicated.argmax())
         example = frame.loc[frame.index[row], columns].tolist()
         line = _line(raw, name, row)
-        raise DatasetError(f"{name} line {line}: duplicate row for {columns}: {example}")
+        raise DatasetInvalid(f"{name} line {line}: duplicate row for {columns}: {example}")
 
 
 def _check_covered(
@@ -256,7 +247,7 @@ def _check_covered(
     if missing.any():
         values = sorted(set(frame[column][missing]))
         line = _line(raw, name, int(missing.argmax()))
-        raise DatasetError(
+        raise DatasetInvalid(
             f"{name} line {line}: {len(values)} values of {column!r} have no row in {other}, "
             f"e.g. {values[:3]} (is {other} truncated or incomplete?)"
         )
@@ -266,13 +257,13 @@ def _numeric_block(
     raw: RawDataset, data: pd.DataFrame, year_columns: list[str], max_abs_value: float
 ) -> np.ndarray:
     if data.empty:
-        raise DatasetError(f"{DATA_FILE}: no data rows")
+        raise DatasetInvalid(f"{DATA_FILE}: no data rows")
     for column in year_columns:
         converted = pd.to_numeric(data[column], errors="coerce")
         bad = (converted.isna() & data[column].notna()).to_numpy()
         if bad.any():
             row = int(bad.argmax())
-            raise DatasetError(
+            raise DatasetInvalid(
                 f"{DATA_FILE} line {_line(raw, DATA_FILE, row)}: column {column!r} has the "
                 f"non-numeric value {data[column].iloc[row]!r}"
             )
@@ -291,7 +282,7 @@ def _check_values(
 ) -> None:
     if bad.any():
         row, column = (int(k) for k in np.argwhere(bad)[0])
-        raise DatasetError(
+        raise DatasetInvalid(
             f"{DATA_FILE} line {_line(raw, DATA_FILE, row)}: column {columns[column]!r} has "
             f"the value {float(block[row, column])!r}, {reason}: the file looks corrupt"
         )
@@ -344,7 +335,7 @@ class DatasetManager:
                     self.error = None
                     return ReloadStatus.unchanged
                 store = parse_dataset(raw, self._settings.dataset_max_abs_value)
-            except (DatasetError, OSError) as error:
+            except (DatasetInvalid, OSError) as error:
                 logger.error("dataset load failed: %s", error)
                 self.error = self._public(error)
                 return ReloadStatus.failed

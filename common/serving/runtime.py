@@ -6,54 +6,64 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from common.cache import ResultCache
-from common.datasets import DatasetManager
-from common.jobs import JobRunner, JobService, QueueWorker, TaskRegistry
-from common.metrics import Metrics
-from common.settings import Settings, get_settings
-from common.storage import Storage, open_storage
-from common.tasks import Task
-from common.training import Trainer, TrainingSlots
+from common.core.metrics import Metrics
+from common.core.settings import Settings, get_settings
+from common.data.datasets import DatasetManager
+from common.serving.cache import ResultCache
+from common.serving.executor import TaskExecutor, TrainingSlots
+from common.serving.jobs import JobRunner, JobService, QueueWorker, TaskRegistry
+from common.serving.registry import ModelSpec, discover_models
+from common.serving.storage import Storage, open_storage
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Runtime:
-    """Dataset, storage, cache, training slots, metrics and the task registry of one process."""
+    """Dataset, storage, cache, training slots, metrics, the models and their tasks of one
+    process."""
 
     settings: Settings
+    models: list[ModelSpec]
     datasets: DatasetManager
     storage: Storage
     cache: ResultCache
     slots: TrainingSlots
     metrics: Metrics
     tasks: TaskRegistry
+    executor: TaskExecutor  # one per process: its threads, single flight and per-client counts
     _background_stop: threading.Event = field(default_factory=threading.Event)
     _background_threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
     def create(
-        cls, settings: Settings, tasks: list[Task], storage: Storage | None = None
+        cls,
+        settings: Settings,
+        models: list[ModelSpec] | None = None,
+        storage: Storage | None = None,
     ) -> "Runtime":
+        """The runtime of `models` (by default the ones MODEL_SERVICE selects, discovered here:
+        the one discovery of the process)."""
+        if models is None:
+            models = discover_models(settings.model_service)
         # Process-wide: trainings share the process with request handling (`Settings`).
         sys.setswitchinterval(settings.thread_switch_interval_ms / 1000)
         storage = storage or open_storage(settings)
         metrics = Metrics()
         slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)
         metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)
+        cache = ResultCache(storage.blobs, settings.cache_max_entries)
         return cls(
             settings=settings,
+            models=models,
             datasets=DatasetManager(settings),
             storage=storage,
-            cache=ResultCache(storage.blobs, settings.cache_max_entries),
+            cache=cache,
             slots=slots,
             metrics=metrics,
-            tasks=TaskRegistry(tasks),
+            tasks=TaskRegistry([task for model in models for task in model.tasks]),
+            executor=TaskExecutor(settings, cache, slots, metrics),
         )
-
-    def trainer(self) -> Trainer:
-        return Trainer(self.settings, self.cache, self.slots, self.metrics)
 
     def job_service(self) -> JobService:
         return JobService(self.storage, self.cache, self.tasks, self.metrics)
@@ -107,8 +117,4 @@ class Runtime:
 @lru_cache
 def process_runtime() -> Runtime:
     """The runtime of this process from the environment, shared by the HTTP and queue functions."""
-    from models import discover_models
-
-    settings = get_settings()
-    models = discover_models(settings.model_service)
-    return Runtime.create(settings, [task for model in models for task in model.tasks])
+    return Runtime.create(get_settings())

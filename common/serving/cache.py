@@ -3,13 +3,13 @@
 import threading
 from collections import OrderedDict
 
-from common.storage import BlobStore
+from common.serving.storage import BlobStore
 
 RESULTS_PREFIX = "results/"
 
 
 class ResultCache:
-    """Responses by cache key (see `common.tasks.cache_key`), as JSON bytes."""
+    """Responses by cache key (see `common.serving.tasks.cache_key`), as JSON bytes."""
 
     def __init__(self, blobs: BlobStore | None, max_entries: int) -> None:
         self._blobs = blobs

@@ -87,10 +87,60 @@ class DataUnavailable(ServiceError):
 
 
 class DatasetInvalid(ServiceError):
-    """The dataset files cannot be loaded (missing file or column, malformed values)."""
+    """The dataset files are missing or malformed; the message names the file, line and column
+    (file names only: never a server path)."""
 
     status_code = 422
     code = "dataset_invalid"
+
+
+class StorageUnavailable(ServiceError):
+    """The job and result storage cannot be reached."""
+
+    status_code = 503
+    code = "storage_unavailable"
+
+
+class Overloaded(ServiceError):
+    """Every training slot and waiting place is taken."""
+
+    status_code = 503
+    code = "overloaded"
+
+
+class TooManyRequests(ServiceError):
+    """This client already runs MAX_TRAININGS_PER_CLIENT heavy requests."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+
+class TrainingTimeout(ServiceError):
+    """A sync training ran past SYNC_TIMEOUT_SECONDS."""
+
+    status_code = 504
+    code = "training_timeout"
+
+
+class ClientGone(ServiceError):
+    """The client hung up before its answer was ready (nobody reads this response)."""
+
+    status_code = 499
+    code = "client_closed_request"
+
+
+class Unauthorized(ServiceError):
+    """An admin route was called without credentials."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    """The credentials sent are not an admin key, or admin routes are not configured."""
+
+    status_code = 403
+    code = "forbidden"
 
 
 def invalid_choice(field: str, value: Any, allowed: Iterable[Any]) -> InvalidParameter:

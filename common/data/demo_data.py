@@ -6,7 +6,7 @@ indicators correlate across countries and an imputation model has something to l
 Missingness mimics the real data: per-indicator rates, more gaps for SIDS, whole series absent,
 gaps inside series and sparser recent years.
 
-Usage: ``python -m common.demo_data ./datasets --seed 0``
+Usage: ``python -m common.data.demo_data ./datasets --seed 0``
 """
 
 import argparse
@@ -17,13 +17,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from common.sids import SIDS
+from common.core.sids import SIDS
+from common.data.files import DATASET_FILES
 
 DEMO_YEARS: tuple[int, ...] = tuple(range(2005, 2023))
 
-INDICATOR_DATA_FILE = "indicatorData.csv"
-INDICATOR_META_FILE = "indicatorMeta.csv"
-DATASET_META_FILE = "datasetMeta.csv"
 DATA_ID_COLUMNS: tuple[str, ...] = ("Country Code", "Indicator Code")
 INDICATOR_META_COLUMNS: tuple[str, ...] = (
     "Indicator Code", "Indicator", "Dimension", "Category", "Dataset", "Units", "Definition",
@@ -478,8 +476,7 @@ def write_demo_dataset(folder: Path, seed: int = 0) -> None:
     """Write the three demo CSVs into folder (created if needed); same seed, same bytes."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    names = (INDICATOR_DATA_FILE, INDICATOR_META_FILE, DATASET_META_FILE)
-    for name, frame in zip(names, build_demo_dataset(seed), strict=True):
+    for name, frame in zip(DATASET_FILES, build_demo_dataset(seed), strict=True):
         frame.to_csv(folder / name, index=False, lineterminator="\n")
 
 

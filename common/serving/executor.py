@@ -1,9 +1,9 @@
 """Running heavy work: a bounded number at once per process, off the event loop, fairly.
 
 `TrainingSlots` admits at most `max_running + max_waiting` trainings; one more gets a 503 with
-Retry-After at once (load shedding). `Trainer` is what every heavy route calls (trainings, survey
-clustering, dataset reload): cache lookup for tasks, then the work in a worker thread inside a
-slot, then the result into the cache. It also keeps any one client from taking every slot (429),
+Retry-After at once (load shedding). `TaskExecutor` is what every heavy route calls (trainings,
+survey clustering, dataset reload): cache lookup for tasks, then the work in a worker thread inside
+a slot, then the result into the cache. It also keeps any one client from taking every slot (429),
 answers 504 after SYNC_TIMEOUT_SECONDS, and cancels work nobody waits for any more.
 """
 
@@ -19,46 +19,24 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from pydantic import BaseModel
 
-from common.cache import ResultCache
-from common.cancellation import Cancelled, CancelToken, cancellable
-from common.datasets import IndicatorStore
-from common.errors import ErrorBody, ServiceError
-from common.metrics import Metrics
-from common.settings import Settings
-from common.storage import StorageUnavailable
-from common.tasks import Task, cache_key
+from common.core.cancellation import Cancelled, CancelToken, cancellable
+from common.core.errors import (
+    ClientGone,
+    ErrorBody,
+    Overloaded,
+    StorageUnavailable,
+    TooManyRequests,
+    TrainingTimeout,
+)
+from common.core.metrics import Metrics
+from common.core.settings import Settings
+from common.data.datasets import IndicatorStore
+from common.serving.cache import ResultCache
+from common.serving.tasks import Task, cache_key
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class Overloaded(ServiceError):
-    """Every training slot and waiting place is taken."""
-
-    status_code = 503
-    code = "overloaded"
-
-
-class TooManyRequests(ServiceError):
-    """This client already runs MAX_TRAININGS_PER_CLIENT heavy requests."""
-
-    status_code = 429
-    code = "too_many_requests"
-
-
-class TrainingTimeout(ServiceError):
-    """A sync training ran past SYNC_TIMEOUT_SECONDS."""
-
-    status_code = 504
-    code = "training_timeout"
-
-
-class ClientGone(ServiceError):
-    """The client hung up before its answer was ready (nobody reads this response)."""
-
-    status_code = 499
-    code = "client_closed_request"
 
 
 # What every heavy route declares in OpenAPI, besides its own answers.
@@ -163,7 +141,7 @@ class _Work:
     future: "Future[Any] | None" = None
 
 
-class Trainer:
+class TaskExecutor:
     """What heavy routes call: cache first (tasks), then a slot, then the cache again.
 
     Identical task requests arriving while one trains wait for that training instead of starting

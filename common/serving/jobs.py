@@ -20,22 +20,23 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from common.cache import ResultCache
-from common.datasets import DatasetManager
-from common.errors import (
+from common.core.errors import (
     ErrorBody,
     InvalidParameter,
     NotFound,
     ServiceError,
+    StorageUnavailable,
     field_problems,
     validation_error,
 )
-from common.logs import job_id_var
-from common.metrics import Metrics
-from common.settings import Settings
-from common.storage import QueueMessage, Storage, StorageUnavailable
-from common.tasks import Task, cache_key, canonical_request
-from common.training import TrainingSlots
+from common.core.logs import job_id_var
+from common.core.metrics import Metrics
+from common.core.settings import Settings
+from common.data.datasets import DatasetManager
+from common.serving.cache import ResultCache
+from common.serving.executor import TrainingSlots
+from common.serving.storage import QueueMessage, Storage
+from common.serving.tasks import Task, cache_key, canonical_request
 
 logger = logging.getLogger(__name__)
 

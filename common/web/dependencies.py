@@ -6,11 +6,11 @@ from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 from starlette.types import Receive, Scope
 
-from common.datasets import DatasetManager, IndicatorStore
-from common.jobs import JobService
-from common.settings import Settings
-from common.tasks import Task
-from common.training import Caller, Trainer
+from common.core.settings import Settings
+from common.data.datasets import DatasetManager, IndicatorStore
+from common.serving.executor import Caller, TaskExecutor
+from common.serving.jobs import JobService
+from common.serving.tasks import Task
 
 CACHE_HEADER = "X-Cache"
 
@@ -30,8 +30,8 @@ def get_store(request: Request) -> IndicatorStore:
     return get_dataset_manager(request).require_store()
 
 
-def get_trainer(request: Request) -> Trainer:
-    return request.app.state.trainer
+def get_executor(request: Request) -> TaskExecutor:
+    return request.app.state.executor
 
 
 def get_job_service(request: Request) -> JobService:
@@ -69,16 +69,16 @@ def get_caller(request: Request) -> Caller:
 SettingsDep = Annotated[Settings, Depends(get_settings_of_app)]
 DatasetManagerDep = Annotated[DatasetManager, Depends(get_dataset_manager)]
 StoreDep = Annotated[IndicatorStore, Depends(get_store)]
-TrainerDep = Annotated[Trainer, Depends(get_trainer)]
+ExecutorDep = Annotated[TaskExecutor, Depends(get_executor)]
 JobServiceDep = Annotated[JobService, Depends(get_job_service)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 async def run_task(
-    trainer: Trainer, task: Task, request: BaseModel, store: IndicatorStore, caller: Caller
+    executor: TaskExecutor, task: Task, request: BaseModel, store: IndicatorStore, caller: Caller
 ) -> Response:
     """Answer a training route: cached or computed JSON, with `X-Cache: hit` or `miss`."""
-    payload, hit = await trainer.run(task, request, store, caller)
+    payload, hit = await executor.run(task, request, store, caller)
     return Response(
         payload, media_type="application/json", headers={CACHE_HEADER: "hit" if hit else "miss"}
     )

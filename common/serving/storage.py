@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from common.errors import ServiceError
-from common.settings import Settings
+from common.core.errors import StorageUnavailable
+from common.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +30,6 @@ AZURE_CLIENT_OPTIONS = {
     "read_timeout": 20,
 }
 STORAGE_RETRY_AFTER_SECONDS = "10"
-
-
-class StorageUnavailable(ServiceError):
-    """The job and result storage cannot be reached."""
-
-    status_code = 503
-    code = "storage_unavailable"
 
 
 @dataclass(frozen=True)
