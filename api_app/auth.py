@@ -9,11 +9,12 @@ import hashlib
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
 from common.core.errors import ErrorBody, Forbidden, Unauthorized
+from common.web.dependencies import SettingsDep
 
 _bearer = HTTPBearer(auto_error=False, description="An admin key of ADMIN_API_KEYS")
 _api_key = APIKeyHeader(
@@ -35,8 +36,7 @@ def check_admin_key(given: str | None, keys: list[SecretStr]) -> None:
         )
     if not given:
         raise Unauthorized(
-            "this route needs an admin key: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
+            "this route needs an admin key: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
     digest = hashlib.sha256(given.encode()).digest()
     matched = False
@@ -54,16 +54,15 @@ def _given_key(
     return bearer.credentials if bearer is not None else api_key
 
 
-def require_admin(request: Request, given: Annotated[str | None, Depends(_given_key)]) -> None:
+def require_admin(settings: SettingsDep, given: Annotated[str | None, Depends(_given_key)]) -> None:
     """An admin route: the request must carry one of ADMIN_API_KEYS."""
-    check_admin_key(given, request.app.state.settings.admin_api_keys)
+    check_admin_key(given, settings.admin_api_keys)
 
 
 def require_metrics_access(
-    request: Request, given: Annotated[str | None, Depends(_given_key)]
+    settings: SettingsDep, given: Annotated[str | None, Depends(_given_key)]
 ) -> None:
     """/metrics: an admin key, unless METRICS_PUBLIC says it is scraped inside the cluster."""
-    settings = request.app.state.settings
     if not settings.metrics_public:
         check_admin_key(given, settings.admin_api_keys)
 

@@ -10,9 +10,15 @@ from common.core.errors import DatasetInvalid, ErrorBody, StorageUnavailable
 from common.core.metrics import PROMETHEUS_CONTENT_TYPE
 from common.core.settings import SERVICE_NAME, SERVICE_VERSION
 from common.data.datasets import DEMO_SOURCE, ReloadStatus
-from common.serving.executor import HEAVY_ROUTE_RESPONSES
-from common.serving.runtime import Runtime
-from common.web.dependencies import CallerDep, DatasetManagerDep, ExecutorDep, StoreDep
+from common.web.dependencies import (
+    HEAVY_ROUTE_RESPONSES,
+    CallerDep,
+    DatasetManagerDep,
+    ExecutorDep,
+    ModelsDep,
+    RuntimeDep,
+    StoreDep,
+)
 
 router = APIRouter(tags=["Service"])
 
@@ -61,14 +67,14 @@ class Health(BaseModel):
 
 
 @router.get("/")
-def root(request: Request, datasets: DatasetManagerDep) -> ServiceInfo:
+def root(datasets: DatasetManagerDep, models: ModelsDep) -> ServiceInfo:
     """Service name, version and the version of the loaded dataset."""
     store = datasets.store
     return ServiceInfo(
         service=SERVICE_NAME,
         version=SERVICE_VERSION,
         dataset_version=store.version if store else None,
-        models=[model.name for model in request.app.state.models],
+        models=[model.name for model in models],
     )
 
 
@@ -112,9 +118,9 @@ async def reload_datasets(
 
 
 @router.get("/params", response_model_exclude_none=True)
-def params(request: Request) -> list[ModelForm]:
+def params(request: Request, models: ModelsDep) -> list[ModelForm]:
     """For every model, the form the front end builds: inputs, labels, values and conditions."""
-    return describe_models(request.app.openapi(), request.app.state.models)
+    return describe_models(request.app.openapi(), models)
 
 
 @router.get("/healthz")
@@ -124,10 +130,10 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", responses={503: {"model": ErrorBody}})
-async def readyz(request: Request, datasets: DatasetManagerDep) -> Health:
+async def readyz(runtime: RuntimeDep) -> Health:
     """200 once the dataset is loaded and configured storage answers; 503 with the reason."""
-    store = datasets.require_store()
-    storage = request.app.state.runtime.storage
+    store = runtime.datasets.require_store()
+    storage = runtime.storage
     if storage.kind != "memory":
         await run_in_threadpool(storage.queue.check)
         await run_in_threadpool(storage.blobs.check)
@@ -140,10 +146,9 @@ async def readyz(request: Request, datasets: DatasetManagerDep) -> Health:
     dependencies=[MetricsAccessDep],
     responses={200: {"content": {"text/plain": {}}}, **ADMIN_RESPONSES},
 )
-async def metrics(request: Request) -> Response:
+async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus metrics: requests, latency, trainings, cache, jobs (admin key, unless
     METRICS_PUBLIC)."""
-    runtime: Runtime = request.app.state.runtime
     try:
         waiting = await run_in_threadpool(runtime.storage.queue.length)
         runtime.metrics.jobs_waiting.set(waiting)

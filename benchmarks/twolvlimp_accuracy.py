@@ -53,6 +53,7 @@ from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, wr
 from common.core.settings import Settings
 from common.data.datasets import COUNTRY, INDICATOR, IndicatorStore, parse_dataset, read_folder
 from common.data.files import DATA_FILE, DATASET_FILES
+from common.serving.runtime import Runtime
 from models.twolvlImp.options import predictors_for
 
 DEFAULT_SEED = 2024
@@ -324,7 +325,7 @@ def run(
         dataset_path=dataset, demo_data_fallback=False, log_level="WARNING"
     )
     store = parse_dataset(read_folder(dataset))
-    with TestClient(create_app(original_settings)) as client:
+    with TestClient(create_app(Runtime.create(original_settings))) as client:
         offered = offered_cases(client)
     cases = pick_cases(
         store,
@@ -341,8 +342,8 @@ def run(
         settings = Settings(
             dataset_path=Path(folder), demo_data_fallback=False, log_level="WARNING"
         )
-        with TestClient(create_app(settings)) as client:
-            blanked = client.app.state.datasets.store
+        with TestClient(create_app(Runtime.create(settings))) as client:
+            blanked = client.app.state.runtime.datasets.store
             for label, extra in SERVICE_METHODS:
                 answers[label], seconds[label] = {}, []
                 for case in cases:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api_app import create_app
 from common.core.settings import Settings
 from common.data.demo_data import write_demo_dataset
+from common.serving.runtime import Runtime
 
 DEMO_YEAR = 2015
 GAPMINDER_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "gapminder-sids"
@@ -35,7 +36,7 @@ def demo_settings(demo_dataset_dir: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def demo_app(demo_settings: Settings) -> FastAPI:
-    return create_app(demo_settings)
+    return create_app(Runtime.create(demo_settings))
 
 
 @pytest.fixture(scope="session")

@@ -32,10 +32,16 @@ class ErrorBody(BaseModel):
 
 
 class ServiceError(Exception):
-    """Base of the errors the service reports to clients; subclasses set status and code."""
+    """Base of the errors the service reports to clients; subclasses set status and code.
+
+    Facts, not HTTP: `retryable` says whether the same request may succeed later (a job is then
+    delivered again), `retry_after_seconds` when to try. The web layer (`api_app.errors`) turns
+    them into the status and headers of the response.
+    """
 
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
+    retryable: ClassVar[bool] = True  # an unexpected failure may pass
 
     def __init__(
         self,
@@ -43,13 +49,13 @@ class ServiceError(Exception):
         *,
         field: str | None = None,
         allowed: Iterable[Any] | None = None,
-        headers: dict[str, str] | None = None,
+        retry_after_seconds: int | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
         self.allowed = list(allowed) if allowed is not None else None
-        self.headers = headers or {}
+        self.retry_after_seconds = retry_after_seconds
         self.problems: list[FieldProblem] | None = None
 
     def body(self) -> ErrorBody:
@@ -70,6 +76,7 @@ class InvalidParameter(ServiceError):
 
     status_code = 422
     code = "invalid_parameter"
+    retryable = False
 
 
 class NotFound(ServiceError):
@@ -77,6 +84,7 @@ class NotFound(ServiceError):
 
     status_code = 404
     code = "not_found"
+    retryable = False
 
 
 class DataUnavailable(ServiceError):
@@ -92,6 +100,7 @@ class DatasetInvalid(ServiceError):
 
     status_code = 422
     code = "dataset_invalid"
+    retryable = False
 
 
 class StorageUnavailable(ServiceError):
@@ -127,6 +136,7 @@ class ClientGone(ServiceError):
 
     status_code = 499
     code = "client_closed_request"
+    retryable = False
 
 
 class Unauthorized(ServiceError):
@@ -134,6 +144,7 @@ class Unauthorized(ServiceError):
 
     status_code = 401
     code = "unauthorized"
+    retryable = False
 
 
 class Forbidden(ServiceError):
@@ -141,6 +152,7 @@ class Forbidden(ServiceError):
 
     status_code = 403
     code = "forbidden"
+    retryable = False
 
 
 def invalid_choice(field: str, value: Any, allowed: Iterable[Any]) -> InvalidParameter:

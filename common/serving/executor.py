@@ -1,7 +1,7 @@
 """Running heavy work: a bounded number at once per process, off the event loop, fairly.
 
-`TrainingSlots` admits at most `max_running + max_waiting` trainings; one more gets a 503 with
-Retry-After at once (load shedding). `TaskExecutor` is what every heavy route calls (trainings,
+`TrainingSlots` admits at most `max_running + max_waiting` trainings; one more is `Overloaded`
+at once (load shedding, retry later). `TaskExecutor` is what every heavy route calls (trainings,
 survey clustering, dataset reload): cache lookup for tasks, then the work in a worker thread inside
 a slot, then the result into the cache. It also keeps any one client from taking every slot (429),
 answers 504 after SYNC_TIMEOUT_SECONDS, and cancels work nobody waits for any more.
@@ -22,7 +22,6 @@ from pydantic import BaseModel
 from common.core.cancellation import Cancelled, CancelToken, cancellable
 from common.core.errors import (
     ClientGone,
-    ErrorBody,
     Overloaded,
     StorageUnavailable,
     TooManyRequests,
@@ -37,21 +36,6 @@ from common.serving.tasks import Task, cache_key
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-# What every heavy route declares in OpenAPI, besides its own answers.
-HEAVY_ROUTE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    429: {
-        "model": ErrorBody,
-        "description": "This client already runs MAX_TRAININGS_PER_CLIENT heavy requests "
-        "(Retry-After)",
-    },
-    503: {"model": ErrorBody, "description": "Every slot is busy (Retry-After), or no data"},
-    504: {
-        "model": ErrorBody,
-        "description": "Took longer than SYNC_TIMEOUT_SECONDS (code training_timeout)",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -192,7 +176,7 @@ class TaskExecutor:
                 ticket = self.slots.admit()
             except Overloaded as error:
                 self.metrics.rejected.inc()
-                error.headers["Retry-After"] = str(self.settings.retry_after_seconds)
+                error.retry_after_seconds = self.settings.retry_after_seconds
                 raise
             work = _Work(key=key, address=caller.address)
             if caller.address is not None:
@@ -210,7 +194,7 @@ class TaskExecutor:
             raise TooManyRequests(
                 f"this client already runs {limit} heavy requests "
                 "(MAX_TRAININGS_PER_CLIENT); retry when one has finished",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)},
+                retry_after_seconds=self.settings.retry_after_seconds,
             )
 
     def _execute(self, work: _Work, ticket: Ticket, compute: Callable[[], T]) -> T:

@@ -249,7 +249,7 @@ class JobRunner:
         except StorageUnavailable:
             raise
         except ServiceError as error:
-            if error.status_code >= 500:  # e.g. data not loaded yet: worth another delivery
+            if error.retryable:  # e.g. data not loaded yet: worth another delivery
                 return self._retry_or_fail(record, error.body(), dequeue_count)
             self._finish(record, JobStatus.failed, error.body())  # bad request: final
             return True

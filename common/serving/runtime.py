@@ -32,6 +32,7 @@ class Runtime:
     metrics: Metrics
     tasks: TaskRegistry
     executor: TaskExecutor  # one per process: its threads, single flight and per-client counts
+    jobs: JobService
     _background_stop: threading.Event = field(default_factory=threading.Event)
     _background_threads: list[threading.Thread] = field(default_factory=list)
 
@@ -53,6 +54,7 @@ class Runtime:
         slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)
         metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)
         cache = ResultCache(storage.blobs, settings.cache_max_entries)
+        tasks = TaskRegistry([task for model in models for task in model.tasks])
         return cls(
             settings=settings,
             models=models,
@@ -61,12 +63,10 @@ class Runtime:
             cache=cache,
             slots=slots,
             metrics=metrics,
-            tasks=TaskRegistry([task for model in models for task in model.tasks]),
+            tasks=tasks,
             executor=TaskExecutor(settings, cache, slots, metrics),
+            jobs=JobService(storage, cache, tasks, metrics),
         )
-
-    def job_service(self) -> JobService:
-        return JobService(self.storage, self.cache, self.tasks, self.metrics)
 
     def job_runner(self) -> JobRunner:
         return JobRunner(

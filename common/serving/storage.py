@@ -29,7 +29,7 @@ AZURE_CLIENT_OPTIONS = {
     "connection_timeout": 3,
     "read_timeout": 20,
 }
-STORAGE_RETRY_AFTER_SECONDS = "10"
+STORAGE_RETRY_AFTER_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ def _azure_call[T](action: str, call: Callable[[], T]) -> T:
         logger.warning("storage %s failed: %s", action, error)
         raise StorageUnavailable(
             f"job storage unavailable ({action} failed: {type(error).__name__}); try again later",
-            headers={"Retry-After": STORAGE_RETRY_AFTER_SECONDS},
+            retry_after_seconds=STORAGE_RETRY_AFTER_SECONDS,
         ) from error
 
 

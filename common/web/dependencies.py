@@ -1,28 +1,50 @@
-"""FastAPI dependencies models use to reach the shared state of the app."""
+"""FastAPI dependencies: how routes reach the runtime of the app (settings, dataset, executor,
+jobs, models) and how a task's result becomes a response."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 from starlette.types import Receive, Scope
 
+from common.core.errors import ErrorBody
 from common.core.settings import Settings
 from common.data.datasets import DatasetManager, IndicatorStore
 from common.serving.executor import Caller, TaskExecutor
 from common.serving.jobs import JobService
+from common.serving.registry import ModelSpec
+from common.serving.runtime import Runtime
 from common.serving.tasks import Task
 
 CACHE_HEADER = "X-Cache"
 
+# What every heavy route declares in OpenAPI, besides its own answers.
+HEAVY_ROUTE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "This client already runs MAX_TRAININGS_PER_CLIENT heavy requests "
+        "(Retry-After)",
+    },
+    503: {"model": ErrorBody, "description": "Every slot is busy (Retry-After), or no data"},
+    504: {
+        "model": ErrorBody,
+        "description": "Took longer than SYNC_TIMEOUT_SECONDS (code training_timeout)",
+    },
+}
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was created with: the one thing on `app.state` (see `api_app.app`)."""
+    return request.app.state.runtime
+
 
 def get_settings_of_app(request: Request) -> Settings:
     """The settings the app was created with."""
-    return request.app.state.settings
+    return get_runtime(request).settings
 
 
 def get_dataset_manager(request: Request) -> DatasetManager:
-    """The dataset manager of the app (kept on `app.state`, see `api_app.app`)."""
-    return request.app.state.datasets
+    return get_runtime(request).datasets
 
 
 def get_store(request: Request) -> IndicatorStore:
@@ -31,11 +53,15 @@ def get_store(request: Request) -> IndicatorStore:
 
 
 def get_executor(request: Request) -> TaskExecutor:
-    return request.app.state.executor
+    return get_runtime(request).executor
 
 
 def get_job_service(request: Request) -> JobService:
-    return request.app.state.jobs
+    return get_runtime(request).jobs
+
+
+def get_models(request: Request) -> list[ModelSpec]:
+    return get_runtime(request).models
 
 
 def client_address(scope: Scope, trusted_proxies: int) -> str | None:
@@ -59,18 +85,20 @@ async def _disconnected(receive: Receive) -> None:
 
 def get_caller(request: Request) -> Caller:
     """Who waits for a heavy request, for per-client limits and cancelling abandoned work."""
-    trusted = request.app.state.settings.trusted_proxies
+    trusted = get_settings_of_app(request).trusted_proxies
     return Caller(
         address=client_address(request.scope, trusted),
         disconnected=lambda: _disconnected(request.receive),
     )
 
 
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings_of_app)]
 DatasetManagerDep = Annotated[DatasetManager, Depends(get_dataset_manager)]
 StoreDep = Annotated[IndicatorStore, Depends(get_store)]
 ExecutorDep = Annotated[TaskExecutor, Depends(get_executor)]
 JobServiceDep = Annotated[JobService, Depends(get_job_service)]
+ModelsDep = Annotated[list[ModelSpec], Depends(get_models)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 

@@ -3,8 +3,7 @@
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from common.serving.executor import HEAVY_ROUTE_RESPONSES
-from common.web.dependencies import CallerDep, ExecutorDep, SettingsDep
+from common.web.dependencies import HEAVY_ROUTE_RESPONSES, CallerDep, ExecutorDep, SettingsDep
 from models.survey.algorithm import cluster_survey, labels_per_row
 from models.survey.checks import SizeLimits, check_request, check_size
 from models.survey.schemas import ClusteringRequest, ClusteringResponse

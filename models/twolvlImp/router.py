@@ -4,8 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from common.serving.executor import HEAVY_ROUTE_RESPONSES
-from common.web.dependencies import CallerDep, ExecutorDep, SettingsDep, StoreDep, run_task
+from common.web.dependencies import (
+    HEAVY_ROUTE_RESPONSES,
+    CallerDep,
+    ExecutorDep,
+    SettingsDep,
+    StoreDep,
+    run_task,
+)
 from models.twolvlImp import options
 from models.twolvlImp.imputation import estimate_seconds
 from models.twolvlImp.schemas import (

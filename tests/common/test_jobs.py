@@ -89,7 +89,7 @@ def runtime(settings: Settings, storage: Storage, model: CountingModel) -> Runti
 def _submit(runtime: Runtime, model: CountingModel, **request) -> str:
     task = model.task()
     parsed = runtime.tasks.parse(task, request)
-    return runtime.job_service().submit(task, parsed, runtime.datasets.store.version).id
+    return runtime.jobs.submit(task, parsed, runtime.datasets.store.version).id
 
 
 def _drain(runtime: Runtime, rounds: int = 20) -> None:
@@ -106,10 +106,10 @@ def _drain(runtime: Runtime, rounds: int = 20) -> None:
 
 def test_submitted_job_completes_with_its_result(runtime: Runtime, model: CountingModel) -> None:
     job_id = _submit(runtime, model, value=21)
-    record, result = runtime.job_service().get(job_id)
+    record, result = runtime.jobs.get(job_id)
     assert record.status == JobStatus.in_queue and result is None
     assert runtime.queue_worker().run_once()
-    record, result = runtime.job_service().get(job_id)
+    record, result = runtime.jobs.get(job_id)
     assert record.status == JobStatus.completed
     assert json.loads(result) == {"doubled": 42}
     assert record.started is not None and record.finished >= record.started
@@ -122,7 +122,7 @@ def test_duplicate_delivery_does_not_recompute(runtime: Runtime, model: Counting
     runtime.storage.queue.send(json.dumps({"job_id": job_id}))  # the same message, again
     assert runtime.queue_worker().run_once()
     assert model.calls == 1
-    assert runtime.job_service().get(job_id)[0].status == JobStatus.completed
+    assert runtime.jobs.get(job_id)[0].status == JobStatus.completed
     assert runtime.storage.queue.length() == 0
 
 
@@ -130,7 +130,7 @@ def test_same_request_is_served_from_the_cache(runtime: Runtime, model: Counting
     first = _submit(runtime, model, value=5)
     _drain(runtime)
     second = _submit(runtime, model, value=5)
-    record, result = runtime.job_service().get(second)
+    record, result = runtime.jobs.get(second)
     assert record.status == JobStatus.completed and json.loads(result) == {"doubled": 10}
     assert first != second and model.calls == 1
 
@@ -142,7 +142,7 @@ def test_abandoned_job_is_finished_by_another_worker(
     taken = runtime.storage.queue.receive(VISIBILITY_SECONDS)  # a worker takes it, then dies
     assert taken is not None and runtime.storage.queue.receive(VISIBILITY_SECONDS) is None
     _drain(runtime)
-    record, result = runtime.job_service().get(job_id)
+    record, result = runtime.jobs.get(job_id)
     assert record.status == JobStatus.completed and record.attempts == 2
     assert json.loads(result) == {"doubled": 6}
 
@@ -150,7 +150,7 @@ def test_abandoned_job_is_finished_by_another_worker(
 def test_job_that_keeps_failing_ends_failed(runtime: Runtime, model: CountingModel) -> None:
     job_id = _submit(runtime, model, value=1, fail="always")
     _drain(runtime)
-    record, result = runtime.job_service().get(job_id)
+    record, result = runtime.jobs.get(job_id)
     assert record.status == JobStatus.failed and result is None
     assert model.calls == 3
     assert "gave up after 3 attempts" in record.error.detail
@@ -162,7 +162,7 @@ def test_bad_input_found_while_running_fails_at_once(
 ) -> None:
     job_id = _submit(runtime, model, value=1, fail="bad")
     _drain(runtime)
-    record, _ = runtime.job_service().get(job_id)
+    record, _ = runtime.jobs.get(job_id)
     assert record.status == JobStatus.failed and model.calls == 1
     assert record.error.code == "invalid_parameter" and record.error.field == "value"
 
@@ -175,7 +175,7 @@ def test_malformed_message_is_dropped(runtime: Runtime) -> None:
 
 def test_unknown_job_id_is_not_found(runtime: Runtime) -> None:
     with pytest.raises(NotFound):
-        runtime.job_service().get("0" * 32)
+        runtime.jobs.get("0" * 32)
 
 
 def test_long_job_keeps_its_message_hidden(settings: Settings, storage: Storage) -> None:
@@ -190,7 +190,7 @@ def test_long_job_keeps_its_message_hidden(settings: Settings, storage: Storage)
     runtime = Runtime.create(settings, [_spec(task)], storage=storage)
     runtime.datasets.load()
     parsed = runtime.tasks.parse(task, {"value": 0})
-    job_id = runtime.job_service().submit(task, parsed, runtime.datasets.store.version).id
+    job_id = runtime.jobs.submit(task, parsed, runtime.datasets.store.version).id
     busy = threading.Thread(target=runtime.queue_worker().run_once)
     busy.start()
     try:
@@ -199,7 +199,7 @@ def test_long_job_keeps_its_message_hidden(settings: Settings, storage: Storage)
     finally:
         release.set()
         busy.join()
-    assert runtime.job_service().get(job_id)[0].status == JobStatus.completed
+    assert runtime.jobs.get(job_id)[0].status == JobStatus.completed
 
 
 def test_memory_queue_redelivers_after_the_visibility_timeout() -> None:
@@ -236,4 +236,5 @@ def test_unreachable_storage_is_a_clear_503(unreachable_settings: Settings) -> N
         storage.queue.send("x")
     assert raised.value.status_code == 503
     assert "job storage unavailable" in raised.value.detail
-    assert raised.value.headers["Retry-After"]
+    # Facts for the web layer, which turns them into Retry-After (tests/api_app/test_errors.py).
+    assert raised.value.retryable and raised.value.retry_after_seconds

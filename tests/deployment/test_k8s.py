@@ -23,6 +23,7 @@ from pydantic import AliasChoices
 from api_app import create_app
 from common.core.settings import Settings
 from common.serving.registry import available_model_names
+from common.serving.runtime import Runtime
 from deployment import service_gen
 from deployment.k8s import render_all
 from deployment.k8s.render import TEMPLATES_DIR, render, template_variables
@@ -275,7 +276,7 @@ def test_terraform_and_python_whitespace_give_the_same_documents(
 def test_probe_paths_are_routes_of_the_app(manifests: dict[str, Manifest], file_name: str) -> None:
     manifest = manifests[file_name]
     model = _env(manifest)["MODEL_SERVICE"] or None
-    routes = set(create_app(Settings(model_service=model)).openapi()["paths"])
+    routes = set(create_app(Runtime.create(Settings(model_service=model))).openapi()["paths"])
     container = _container(manifest)
     probes = [
         container[p]["httpGet"]["path"] for p in ("startupProbe", "readinessProbe", "livenessProbe")
@@ -348,7 +349,9 @@ def test_a_model_service_serves_its_model_under_its_prefix(
     manifest = manifests[f"model-{model.lower()}.yaml"]
     settings = _settings_from(manifest, manifests["shared.yaml"], monkeypatch)
     assert settings.model_service == model
-    assert [spec.name for spec in create_app(settings).state.models] == [model]
+    assert [spec.name for spec in create_app(Runtime.create(settings)).state.runtime.models] == [
+        model
+    ]
     (match,) = manifest["HTTPRoute"]["spec"]["rules"][0]["matches"]
     assert match["path"] == {"type": "PathPrefix", "value": f"/{model}"}
 
@@ -358,7 +361,9 @@ def test_the_main_api_serves_every_model_under_slash(
 ) -> None:
     manifest = manifests["api.yaml"]
     settings = _settings_from(manifest, manifests["shared.yaml"], monkeypatch)
-    assert [spec.name for spec in create_app(settings).state.models] == MODELS
+    assert [
+        spec.name for spec in create_app(Runtime.create(settings)).state.runtime.models
+    ] == MODELS
     (match,) = manifest["HTTPRoute"]["spec"]["rules"][0]["matches"]
     assert match["path"] == {"type": "PathPrefix", "value": "/"}
 
@@ -588,7 +593,7 @@ def test_metrics_stay_inside_the_cluster(manifests: dict[str, Manifest]) -> None
     (rule,) = manifests["shared.yaml"]["HTTPRoute"]["spec"]["rules"]
     assert rule["matches"] == [{"path": {"type": "Exact", "value": "/metrics"}}]
     assert "backendRefs" not in rule and "filters" not in rule
-    routes = set(create_app(Settings()).openapi()["paths"])
+    routes = set(create_app(Runtime.create(Settings())).openapi()["paths"])
     assert "/metrics" in routes
     for file_name in SERVICE_FILES:
         assert _env(manifests[file_name])["METRICS_PUBLIC"] == "true"

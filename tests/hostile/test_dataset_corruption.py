@@ -15,6 +15,7 @@ from common.core.errors import DatasetInvalid
 from common.core.settings import Settings
 from common.data.dataset_share import open_share, sync, upload
 from common.data.files import DATA_FILE, DATASET_META_FILE, INDICATOR_META_FILE
+from common.serving.runtime import Runtime
 from tests.common.test_dataset_share import share_settings  # noqa: F401 - the fake share fixture
 
 
@@ -78,7 +79,9 @@ def api(demo_settings: Settings, data_dir: Path, admin_keys: tuple[str, str]) ->
     settings = demo_settings.model_copy(
         update={"dataset_path": data_dir, "admin_api_keys": [SecretStr(admin_keys[0])]}
     )
-    with TestClient(create_app(settings), headers={"X-API-Key": admin_keys[0]}) as client:
+    with TestClient(
+        create_app(Runtime.create(settings)), headers={"X-API-Key": admin_keys[0]}
+    ) as client:
         yield client
 
 

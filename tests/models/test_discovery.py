@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from api_app import create_app
 from common.core.settings import Settings
 from common.serving.registry import UnknownModel, available_model_names, discover_models
+from common.serving.runtime import Runtime
 
 
 def test_every_model_folder_is_discovered() -> None:
@@ -16,8 +17,8 @@ def test_every_model_folder_is_discovered() -> None:
 
 def test_model_service_mounts_only_that_model(demo_settings: Settings) -> None:
     settings = demo_settings.model_copy(update={"model_service": "twolvlImp"})
-    app = create_app(settings)
-    assert [model.name for model in app.state.models] == ["twolvlImp"]
+    app = create_app(Runtime.create(settings))
+    assert [model.name for model in app.state.runtime.models] == ["twolvlImp"]
     with TestClient(app) as client:
         assert [form["model"] for form in client.get("/params").json()] == ["twolvlImp"]
 
@@ -25,4 +26,4 @@ def test_model_service_mounts_only_that_model(demo_settings: Settings) -> None:
 def test_unknown_model_service_fails_start_up(demo_settings: Settings) -> None:
     settings = demo_settings.model_copy(update={"model_service": "nope"})
     with pytest.raises(UnknownModel, match="twolvlImp"):
-        create_app(settings)
+        create_app(Runtime.create(settings))

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api_app import create_app
 from common.core.settings import Settings
+from common.serving.runtime import Runtime
 from tests.conftest import AzuriteServer, unique_storage_names, wait_for_job
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,7 +50,7 @@ def test_job_of_a_killed_worker_completes_on_another(
     azurite: AzuriteServer, demo_settings: Settings, slow_request: dict[str, Any]
 ) -> None:
     settings = _settings(demo_settings, azurite)
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(Runtime.create(settings))) as api:
         body = {"model": "twolvlImp", "endpoint": "predict", "request": slow_request}
         job_id = api.post("/jobs", json=body).json()["id"]
         first = _start_worker(settings)
