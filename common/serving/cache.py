@@ -3,6 +3,8 @@
 import threading
 from collections import OrderedDict
 
+from common.core.errors import StorageUnavailable
+from common.core.metrics import Metrics
 from common.serving.storage import BlobStore
 
 RESULTS_PREFIX = "results/"
@@ -11,9 +13,12 @@ RESULTS_PREFIX = "results/"
 class ResultCache:
     """Responses by cache key (see `common.serving.tasks.cache_key`), as JSON bytes."""
 
-    def __init__(self, blobs: BlobStore | None, max_entries: int) -> None:
+    def __init__(
+        self, blobs: BlobStore | None, max_entries: int, metrics: Metrics | None = None
+    ) -> None:
         self._blobs = blobs
         self._max_entries = max_entries
+        self._metrics = metrics
         self._recent: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -25,6 +30,19 @@ class ResultCache:
         value = self._blobs.get(RESULTS_PREFIX + key) if self._blobs else None
         if value is not None:
             self._remember(key, value)
+        return value
+
+    def lookup(self, key: str, *, outage_is_miss: bool = False) -> bytes | None:
+        """A result for a request, counted as a hit or a miss (`get` alone, for a job's state,
+        is not a lookup). With `outage_is_miss`, storage trouble is a miss instead of an error."""
+        try:
+            value = self.get(key)
+        except StorageUnavailable:
+            if not outage_is_miss:
+                raise
+            value = None
+        if self._metrics is not None:
+            self._metrics.cache.labels(result="hit" if value is not None else "miss").inc()
         return value
 
     def put(self, key: str, value: bytes) -> None:

@@ -268,13 +268,8 @@ class TaskExecutor:
         return payload
 
     def cached(self, key: str) -> bytes | None:
-        """A cached result, counted as hit or miss; storage trouble counts as a miss."""
-        try:
-            value = self.cache.get(key)
-        except StorageUnavailable:
-            value = None
-        self.metrics.cache.labels(result="hit" if value is not None else "miss").inc()
-        return value
+        """A cached result; storage trouble counts as a miss (the training still answers)."""
+        return self.cache.lookup(key, outage_is_miss=True)
 
     def remember(self, key: str, payload: bytes) -> None:
         try:

@@ -143,13 +143,11 @@ class JobService:
             status=JobStatus.in_queue,
             submitted=_now(),
         )
-        if self.cache.get(key) is not None:
-            self.metrics.cache.labels(result="hit").inc()
+        if self.cache.lookup(key) is not None:
             record.status, record.finished = JobStatus.completed, record.submitted
             self.records.save(record)
             self.metrics.jobs.labels(status=JobStatus.completed.value).inc()
             return record
-        self.metrics.cache.labels(result="miss").inc()
         self.records.save(record)
         try:
             self.storage.queue.send(json.dumps({"job_id": record.id}))

@@ -35,6 +35,16 @@ class ModelSpec:
         return f"/{self.name}"
 
 
+def model_name(module: str) -> str:
+    """The name of the model a module belongs to, from its package: `model_name(__name__)` in
+    `models/twolvlImp/options.py` is "twolvlImp". The one source of a model's name (its route
+    prefix, its tasks' and its memo keys' namespace)."""
+    package, _, rest = module.partition(".")
+    if package != MODELS_PACKAGE or not rest:
+        raise ValueError(f"{module!r} is not a module of a model package")
+    return rest.split(".")[0]
+
+
 class UnknownModel(ValueError):
     """MODEL_SERVICE names a model that does not exist."""
 

@@ -53,7 +53,7 @@ class Runtime:
         metrics = Metrics()
         slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)
         metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)
-        cache = ResultCache(storage.blobs, settings.cache_max_entries)
+        cache = ResultCache(storage.blobs, settings.cache_max_entries, metrics)
         tasks = TaskRegistry([task for model in models for task in model.tasks])
         return cls(
             settings=settings,

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
 from models.twolvlImp import algorithm, history
 from models.twolvlImp.options import predictors_for, targets_of_year
 from models.twolvlImp.schemas import Interpolator
 
-MEMO = "twolvlImp"
+MEMO = model_name(__name__)
 OWN_HISTORY_REACH = 3  # years a country's nearest value is carried beyond the end of its series
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
 from models.twolvlImp import algorithm, calibration, estimator, history
 from models.twolvlImp.features import imputed_year
 from models.twolvlImp.options import predictors_for
@@ -21,6 +22,8 @@ from models.twolvlImp.schemas import (
     Scheme,
     SplitFrame,
 )
+
+MEMO = model_name(__name__)  # this model's namespace in the store's memo
 
 # Seconds a request of each scheme takes on the reference machine with 10 trees and the KNN imputer
 # (see the README's benchmark); `estimate_seconds` scales them.
@@ -136,7 +139,7 @@ def _companions(store: IndicatorStore, year: int, target: str, pool: list[str]) 
         order = [k for k in np.argsort(scores, kind="stable") if scores[k] < 1][:COMPANIONS]
         return [pool[k] for k in order]
 
-    return store.memo(("twolvlImp", "companions", year, target, tuple(pool)), compute)
+    return store.memo((MEMO, "companions", year, target, tuple(pool)), compute)
 
 
 def _chosen_predictors(
@@ -167,7 +170,7 @@ def _chosen_predictors(
         )
 
     key = (
-        "twolvlImp", "selection", year, request.target, request.interpolator.value,
+        MEMO, "selection", year, request.target, request.interpolator.value,
         request.scheme.value, request.number_predictor,
     )  # fmt: skip
     return store.memo(key, compute)

@@ -44,7 +44,8 @@ def store(demo_dataset_dir: Path):
 
 def _executor(settings: Settings, running: int, waiting: int) -> TaskExecutor:
     slots = TrainingSlots(running, waiting)
-    return TaskExecutor(settings, ResultCache(None, 16), slots, Metrics())
+    metrics = Metrics()
+    return TaskExecutor(settings, ResultCache(None, 16, metrics), slots, metrics)
 
 
 def test_slots_admit_up_to_running_plus_waiting() -> None:
