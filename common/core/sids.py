@@ -14,8 +14,3 @@ SIDS_NON_UN_MEMBERS: tuple[str, ...] = (
 )  # fmt: skip
 
 SIDS: frozenset[str] = frozenset(SIDS_UN_MEMBERS + SIDS_NON_UN_MEMBERS)
-
-
-def is_sids(country_code: str) -> bool:
-    """Whether a country code belongs to a Small Island Developing State."""
-    return country_code in SIDS

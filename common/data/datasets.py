@@ -92,15 +92,6 @@ class IndicatorStore:
             copy=False,
         )
 
-    def missing_fraction(self, year: int) -> pd.Series:
-        """The share of countries missing each indicator in a year."""
-        return self.memo(
-            ("missing_fraction", year),
-            lambda: pd.Series(
-                np.isnan(self.values[self.year_index(year)]).mean(axis=0), index=self.indicators
-            ),
-        )
-
     def indicators_of(self, dataset: str, category: str | None = None) -> pd.Index:
         """The codes of a dataset's indicators, optionally of one category only."""
         meta = self.indicator_meta

@@ -10,7 +10,7 @@ import pandas as pd
 
 from common.data.datasets import IndicatorStore
 from common.serving.registry import model_name
-from models.twolvlImp import algorithm, history
+from models.twolvlImp import cross_section, history
 from models.twolvlImp.options import predictors_for, targets_of_year
 from models.twolvlImp.schemas import Interpolator
 
@@ -41,7 +41,7 @@ def imputed_year(store: IndicatorStore, year: int, interpolator: Interpolator) -
     def compute() -> pd.DataFrame:
         columns = predictor_columns(store, year)
         matrix = own_history_year(store, year)[columns]
-        filled, _ = algorithm.fill_predictor_gaps(matrix, matrix.iloc[:0], interpolator)
+        filled, _ = cross_section.fill_predictor_gaps(matrix, matrix.iloc[:0], interpolator)
         return filled
 
     return store.memo((MEMO, "imputed_year", year, interpolator.value), compute)

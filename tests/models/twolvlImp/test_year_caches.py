@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from common.data.datasets import IndicatorStore, demo_raw_dataset, parse_dataset
-from models.twolvlImp import algorithm, features
+from models.twolvlImp import cross_section, year_caches
 from models.twolvlImp.options import predictors_for, targets_of_year
 from models.twolvlImp.schemas import Interpolator
 
@@ -26,7 +26,7 @@ def _tiny_store(series: list[list[float]]) -> IndicatorStore:
 
 
 def test_own_history_fills_from_the_country_series() -> None:
-    reach = features.OWN_HISTORY_REACH
+    reach = year_caches.OWN_HISTORY_REACH
     store = _tiny_store(
         [
             [0.0, NAN, NAN, NAN, 8.0, NAN, NAN, NAN, NAN],  # inside: interpolated
@@ -36,11 +36,11 @@ def test_own_history_fills_from_the_country_series() -> None:
             [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],  # observed: kept
         ]
     )
-    filled = features.own_history_year(store, 2001)["d-x"]
+    filled = year_caches.own_history_year(store, 2001)["d-x"]
     assert filled["C0"] == pytest.approx(2.0)
     assert filled["C1"] == 5.0  # 1 year from its value: carried
-    assert np.isnan(features.own_history_year(store, 2000 + reach + 1)["d-x"]["C1"])
-    assert features.own_history_year(store, 2000 + reach)["d-x"]["C2"] == 7.0
+    assert np.isnan(year_caches.own_history_year(store, 2000 + reach + 1)["d-x"]["C1"])
+    assert year_caches.own_history_year(store, 2000 + reach)["d-x"]["C2"] == 7.0
     assert np.isnan(filled["C3"])
     assert filled["C4"] == 2.0
 
@@ -52,7 +52,7 @@ def store() -> IndicatorStore:
 
 
 def test_predictor_columns_cover_every_target_predictors(store: IndicatorStore) -> None:
-    columns = set(features.predictor_columns(store, 2015))
+    columns = set(year_caches.predictor_columns(store, 2015))
     for target in targets_of_year(store, 2015)[:10]:
         assert set(predictors_for(store, 2015, target)) <= columns
 
@@ -61,7 +61,7 @@ def test_predictor_columns_cover_every_target_predictors(store: IndicatorStore) 
 def test_imputed_year_has_no_gaps_and_keeps_observed_values(
     store: IndicatorStore, interpolator: Interpolator
 ) -> None:
-    filled = features.imputed_year(store, 2015, interpolator)
+    filled = year_caches.imputed_year(store, 2015, interpolator)
     raw = store.year_matrix(2015)[filled.columns]
     assert list(filled.index) == list(store.countries)
     assert not filled.isna().any().any()
@@ -73,15 +73,15 @@ def test_imputed_year_is_computed_once_per_year_and_imputer(
     store: IndicatorStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    original = algorithm.fill_predictor_gaps
+    original = cross_section.fill_predictor_gaps
 
     def counting(*args, **kwargs):
         calls.append(args[2])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(algorithm, "fill_predictor_gaps", counting)
-    first = features.imputed_year(store, 2012, Interpolator.SimpleImputer)
-    assert features.imputed_year(store, 2012, Interpolator.SimpleImputer) is first
+    monkeypatch.setattr(cross_section, "fill_predictor_gaps", counting)
+    first = year_caches.imputed_year(store, 2012, Interpolator.SimpleImputer)
+    assert year_caches.imputed_year(store, 2012, Interpolator.SimpleImputer) is first
     assert calls == [Interpolator.SimpleImputer]
-    features.imputed_year(store, 2013, Interpolator.SimpleImputer)
+    year_caches.imputed_year(store, 2013, Interpolator.SimpleImputer)
     assert len(calls) == 2

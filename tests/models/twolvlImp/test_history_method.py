@@ -1,4 +1,4 @@
-"""The history method's estimator on a small synthetic panel (countries x years)."""
+"""The history method (`history_method.estimate`) on a small synthetic panel (countries x years)."""
 
 import dataclasses
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.twolvlImp import estimator
+from models.twolvlImp import history_method
 from models.twolvlImp.schemas import Interval, Model
 
 COUNTRIES, YEARS, YEAR = 150, 9, 4
@@ -15,7 +15,7 @@ INNER = range(0, 20)  # SIDS missing only the target year
 WHOLE = range(20, 30)  # SIDS never measured
 
 
-def _panel(seed: int = 0) -> tuple[estimator.HistoryProblem, np.ndarray]:
+def _panel(seed: int = 0) -> tuple[history_method.HistoryProblem, np.ndarray]:
     """Each country's target: a level set by its predictors plus its own trend over the years.
 
     The cross-section sees the level; only a country's history shows its own offset and trend.
@@ -33,10 +33,10 @@ def _panel(seed: int = 0) -> tuple[estimator.HistoryProblem, np.ndarray]:
     series[list(WHOLE), :] = np.nan
     drift = predictors[:, None, :] + 0.01 * years[None, :, None]
     countries = pd.Index([f"C{i:03d}" for i in range(COUNTRIES)])
-    problem = estimator.HistoryProblem(
+    problem = history_method.HistoryProblem(
         countries=countries,
         sids_mask=np.arange(COUNTRIES) < SIDS,
-        year=YEAR,
+        year_position=YEAR,
         target_series=series,
         predictors=pd.DataFrame(predictors, index=countries, columns=["p0", "p1", "p2"]),
         predictor_series=drift,
@@ -47,22 +47,22 @@ def _panel(seed: int = 0) -> tuple[estimator.HistoryProblem, np.ndarray]:
     return problem, truth[:, YEAR]
 
 
-def _estimate(problem: estimator.HistoryProblem, **change) -> estimator.Estimate:
+def _estimate(problem: history_method.HistoryProblem, **change) -> history_method.Estimate:
     options = {"model": Model.rfr, "estimators": 20, "interval": Interval.quantile, "n_jobs": 1}
-    return estimator.estimate(problem, **{**options, **change})
+    return history_method.estimate(problem, **{**options, **change})
 
 
 @pytest.fixture(scope="module")
-def panel() -> tuple[estimator.HistoryProblem, np.ndarray]:
+def panel() -> tuple[history_method.HistoryProblem, np.ndarray]:
     return _panel()
 
 
 @pytest.fixture(scope="module")
-def result(panel) -> estimator.Estimate:
+def result(panel) -> history_method.Estimate:
     return _estimate(panel[0])
 
 
-def _errors(estimate: estimator.Estimate, truth: np.ndarray, rows: range) -> np.ndarray:
+def _errors(estimate: history_method.Estimate, truth: np.ndarray, rows: range) -> np.ndarray:
     codes = [f"C{i:03d}" for i in rows]
     return np.abs(estimate.prediction[codes].to_numpy() - truth[list(rows)])
 

@@ -26,8 +26,8 @@ from sklearn.base import RegressorMixin, clone
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
 from common.core.cancellation import checkpoint
-from models.twolvlImp import algorithm, calibration, history
-from models.twolvlImp.algorithm import INTERVAL_ALPHA, SEED, Estimate
+from models.twolvlImp import calibration, cross_section, history
+from models.twolvlImp.cross_section import INTERVAL_ALPHA, SEED, Estimate
 from models.twolvlImp.linear_trees import LinearPlusTrees
 from models.twolvlImp.schemas import Interval, Model
 
@@ -61,7 +61,7 @@ class HistoryProblem:
 
     countries: pd.Index
     sids_mask: np.ndarray
-    year: int  # position of the target year in the series
+    year_position: int  # where the target year is among the series' years
     target_series: np.ndarray  # countries x years, the target's raw values (NaN: missing)
     predictors: pd.DataFrame  # countries x chosen predictors in the year, gaps filled
     predictor_series: np.ndarray  # countries x years x chosen predictors, raw values
@@ -94,11 +94,11 @@ def estimate(
     scale = calibration.TargetScale.fit(problem.target_series)
     series = scale.forward(problem.target_series)
     observed = np.isfinite(series)
-    train = observed[:, problem.year]
+    train = observed[:, problem.year_position]
     to_fill = problem.sids_mask & ~train
-    weights = algorithm.sample_weights(problem.countries[train], problem.sids_mask[train])
+    weights = cross_section.sample_weights(problem.countries[train], problem.sids_mask[train])
     folds = _country_folds(int(train.sum()))
-    z = series[train, problem.year]
+    z = series[train, problem.year_position]
     features = problem.predictors.to_numpy()
     cross, trees = _search(features[train], z, weights, folds, model, estimators, n_jobs)
     cross_filled, cross_spread = _predict(cross.members, features[to_fill])
@@ -115,17 +115,17 @@ def estimate(
     mse_original = np.full(len(z_filled), cross_mse)
     importances = pd.Series(_importances(cross.regressor), index=problem.predictors.columns)
 
+    training = _Training(series, train, weights, folds, scale)
     corrected = _history_stage(
-        problem, series, train, to_fill, trees, trees_filled, weights, folds,
-        estimators=estimators, interval=interval, n_jobs=n_jobs, scale=scale,
+        problem, training, to_fill, trees, trees_filled,
+        estimators=estimators, interval=interval, n_jobs=n_jobs,
     )  # fmt: skip
     if corrected is not None:
-        rows, z_rows, half_rows, mse_rows, history_importances = corrected
-        z_filled[rows] = z_rows
-        half_width[rows] = half_rows
-        mse_original[rows] = mse_rows
-        share = len(rows) / max(len(z_filled), 1)
-        importances = (importances * (1 - share)).add(history_importances * share, fill_value=0)
+        z_filled[corrected.rows] = corrected.estimates
+        half_width[corrected.rows] = corrected.half_widths
+        mse_original[corrected.rows] = corrected.mses
+        share = len(corrected.rows) / max(len(z_filled), 1)
+        importances = (importances * (1 - share)).add(corrected.importances * share, fill_value=0)
     index = problem.countries[to_fill]
     # Nothing beyond the values the indicator has ever taken: a volatile series or a skewed
     # scale would otherwise stretch an interval to absurd values (or below 0 for a count).
@@ -141,7 +141,6 @@ def estimate(
         upper=pd.Series(upper, index=index),
         rmse=rmse,
         feature_importances=importances / importances.sum() if importances.sum() else importances,
-        model_name=cross.model.value,
     )
 
 
@@ -158,7 +157,7 @@ def _spread_difficulty(
 
 def _country_folds(count: int) -> np.ndarray:
     """A seeded fold number for each of `count` countries."""
-    folds = min(algorithm.CV_FOLDS, count)
+    folds = min(cross_section.CV_FOLDS, count)
     order = np.random.default_rng(SEED).permutation(count)
     assigned = np.empty(count, dtype=int)
     assigned[order] = np.arange(count) % folds
@@ -250,10 +249,10 @@ def _cross_section_candidates(model: Model, estimators: int) -> list[tuple[Model
     """(kind, unfitted regressor) for each setting of the request's regressor(s), alone and
     under a linear part."""
     candidates: list[tuple[Model, RegressorMixin]] = []
-    for kind in algorithm.candidates(model):
+    for kind in cross_section.candidates(model):
         for params in CROSS_SECTION_GRID[kind]:
-            candidates.append((kind, algorithm.make_regressor(kind, estimators, **params)))
-        trees = algorithm.make_regressor(kind, estimators, **UNDER_LINEAR[kind])
+            candidates.append((kind, cross_section.make_regressor(kind, estimators, **params)))
+        trees = cross_section.make_regressor(kind, estimators, **UNDER_LINEAR[kind])
         candidates.append((kind, LinearPlusTrees(trees)))
     return candidates
 
@@ -308,50 +307,119 @@ class _Block:
     data: _Rows
 
 
+@dataclass(frozen=True)
+class _Training:
+    """The target on the model scale and the training countries of stage A, which stage B
+    learns from too."""
+
+    series: np.ndarray  # countries x years, the target on the model scale (NaN: missing)
+    train: np.ndarray  # the countries observed in the year
+    weights: np.ndarray  # of the training countries
+    folds: np.ndarray  # cross-validation fold of each training country
+    scale: calibration.TargetScale
+
+
+@dataclass(frozen=True)
+class _Gaps:
+    """The rows to fill, seen through their nearest observations: the gap pattern of each."""
+
+    anchors: history.Anchors
+    patterns: np.ndarray  # (hide_before, hide_after) of each row to fill
+
+    def with_history(self) -> list[tuple[int, int]]:
+        """The patterns of the rows that have history, each once, sorted."""
+        return sorted({tuple(p) for p in self.patterns[self.anchors.has_history].tolist()})
+
+    def members(self, pattern: tuple[int, int]) -> np.ndarray:
+        """Positions (among the rows to fill) of the rows with history showing `pattern`."""
+        return np.flatnonzero(self.anchors.has_history & (self.patterns == pattern).all(axis=1))
+
+
+@dataclass(frozen=True)
+class _Correction:
+    """Stage B's learnt correction of the baseline, in target spreads, on the training blocks'
+    rows (stacked block after block)."""
+
+    models: list[RegressorMixin]  # the one fitted on every row, then the cross-validation ones
+    blend: float  # how much of the correction is applied (0: the baseline alone)
+    truth: np.ndarray
+    fitted: np.ndarray  # the blended estimates of the training rows, cross-validated
+    original_errors: np.ndarray  # their errors on the original scale
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class _HistoryEstimates:
+    """Stage B's answer for the rows to fill that have history."""
+
+    rows: np.ndarray  # positions among the rows to fill
+    estimates: np.ndarray  # on the model scale
+    half_widths: np.ndarray  # on the model scale
+    mses: np.ndarray  # expected squared errors on the original scale
+    importances: pd.Series  # by indicator
+
+
 def _history_stage(
     problem: HistoryProblem,
-    series: np.ndarray,
-    train: np.ndarray,
+    training: _Training,
     to_fill: np.ndarray,
     cross: _Fit,
     cross_filled: np.ndarray,
-    weights: np.ndarray,
-    folds: np.ndarray,
     *,
     estimators: int,
     interval: Interval,
     n_jobs: int,
-    scale: calibration.TargetScale,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series] | None:
-    """Stage B for the rows to fill that have history: (their positions among the rows to fill,
-    estimates and half-widths on the model scale, expected squared errors on the original scale,
-    importances by indicator); None when no row to fill has usable history."""
-    year, observed = problem.year, np.isfinite(series)
-    ones = np.ones(int(to_fill.sum()), dtype=int)
-    fill_anchors = history.find_anchors(observed[to_fill], year, ones, ones)
-    fill_patterns = np.stack(fill_anchors.hidden_window(), axis=1)
-    patterns = sorted({tuple(p) for p in fill_patterns[fill_anchors.has_history].tolist()})
-    scales = _scales(problem, series, train)
+) -> _HistoryEstimates | None:
+    """Stage B for the rows to fill that have history; None when none has usable history."""
+    gaps = _gaps(problem, training.series, to_fill)
+    scales = _scales(problem, training.series, training.train)
     blocks = [
         block
-        for pattern in patterns
-        if (block := _training_block(problem, series, train, cross, scales, pattern)) is not None
+        for pattern in gaps.with_history()
+        if (block := _training_block(problem, training, cross, scales, pattern)) is not None
     ]
     if not blocks:
         return None
+    correction = _learn_correction(problem, training, blocks, cross, scales, estimators, n_jobs)
+    series, observed = training.series[to_fill], np.isfinite(training.series[to_fill])
+    ones = np.ones(int(to_fill.sum()), dtype=int)
+    fill = _history_rows(
+        series, observed, gaps.anchors, ones, ones, cross_filled,
+        problem.predictor_series[to_fill], problem.predictors.to_numpy()[to_fill],
+        problem.companion_series[to_fill], scales,
+    )  # fmt: skip
+    return _apply_correction(problem, blocks, gaps, fill, correction, scales, interval, cross)
+
+
+def _gaps(problem: HistoryProblem, series: np.ndarray, to_fill: np.ndarray) -> _Gaps:
+    """The rows to fill through their nearest observations, with only the year itself hidden."""
+    ones = np.ones(int(to_fill.sum()), dtype=int)
+    observed = np.isfinite(series)
+    anchors = history.find_anchors(observed[to_fill], problem.year_position, ones, ones)
+    return _Gaps(anchors, np.stack(anchors.hidden_window(), axis=1))
+
+
+def _learn_correction(
+    problem: HistoryProblem,
+    training: _Training,
+    blocks: list[_Block],
+    cross: _Fit,
+    scales: _Scales,
+    estimators: int,
+    n_jobs: int,
+) -> _Correction:
+    """Cross-validate the correction of the baseline on every block's rows, and apply as much of
+    it as helps the cross-validated median error."""
     rows = np.concatenate([block.rows for block in blocks])
     base = np.concatenate([block.data.base for block in blocks])
     features = np.vstack([block.data.features for block in blocks])
-    truth = series[train, year][rows]
+    truth = training.series[training.train, problem.year_position][rows]
     residual = (truth - base) / scales.spread
-    row_weights = weights[rows] / len(blocks)
-    correction_model = algorithm.make_regressor(
-        cross.model, estimators, min_samples_leaf=HISTORY_MIN_LEAF
+    row_weights = training.weights[rows] / len(blocks)
+    model = cross_section.make_regressor(cross.model, estimators, min_samples_leaf=HISTORY_MIN_LEAF)
+    correction, _, members = _cross_validate(
+        model, features, residual, row_weights, training.folds[rows], n_jobs
     )
-    correction, _, correction_members = _cross_validate(
-        correction_model, features, residual, row_weights, folds[rows], n_jobs
-    )
-    # Apply as much of the learnt correction as helps the cross-validated median error.
     blend = min(
         BLEND_WEIGHTS,
         key=lambda w: calibration.weighted_quantile(
@@ -359,56 +427,59 @@ def _history_stage(
         ),
     )
     if blend > 0:
-        correction_model.fit(features, residual, sample_weight=row_weights)
+        model.fit(features, residual, sample_weight=row_weights)
     fitted = base + blend * correction * scales.spread
-    original_errors = scale.inverse(truth) - scale.inverse(fitted)
+    original_errors = training.scale.inverse(truth) - training.scale.inverse(fitted)
+    return _Correction([model, *members], blend, truth, fitted, original_errors, row_weights)
 
-    fill = _history_rows(
-        series[to_fill], observed[to_fill], fill_anchors, ones, ones, cross_filled,
-        problem.predictor_series[to_fill], problem.predictors.to_numpy()[to_fill],
-        problem.companion_series[to_fill], scales,
-    )  # fmt: skip
+
+def _apply_correction(
+    problem: HistoryProblem,
+    blocks: list[_Block],
+    gaps: _Gaps,
+    fill: _Rows,
+    correction: _Correction,
+    scales: _Scales,
+    interval: Interval,
+    cross: _Fit,
+) -> _HistoryEstimates:
+    """Estimates of the rows to fill, block (gap pattern) by block: the corrected baseline, an
+    interval calibrated on the block's training rows, and the block's expected error."""
     positions, estimates, halves, mses = [], [], [], []
+    scaled = interval == Interval.quantile
     start = 0
     for block in blocks:
         part = slice(start, start + len(block.rows))
         start += len(block.rows)
-        members = np.flatnonzero(
-            fill_anchors.has_history & (fill_patterns == block.pattern).all(axis=1)
-        )
-        scaled = interval == Interval.quantile
+        members = gaps.members(block.pattern)
         multiplier = calibration.conformal_multiplier(
-            truth[part] - fitted[part],
+            correction.truth[part] - correction.fitted[part],
             block.data.difficulty if scaled else np.ones(len(block.rows)),
-            row_weights[part],
+            correction.weights[part],
             INTERVAL_ALPHA,
         )
         correction_here = (
-            _predict([correction_model, *correction_members], fill.features[members])[0]
-            if blend > 0
-            else 0.0
+            _predict(correction.models, fill.features[members])[0] if correction.blend > 0 else 0.0
         )
         positions.append(members)
-        estimates.append(fill.base[members] + blend * correction_here * scales.spread)
+        estimates.append(fill.base[members] + correction.blend * correction_here * scales.spread)
         halves.append(multiplier * (fill.difficulty[members] if scaled else np.ones(len(members))))
-        mse = np.average(original_errors[part] ** 2, weights=row_weights[part])
+        mse = np.average(correction.original_errors[part] ** 2, weights=correction.weights[part])
         mses.append(np.full(len(members), mse))
-    importances = _history_importances(
-        correction_model if blend > 0 else None, _history_columns(problem), problem, cross
-    )
-    return (
-        np.concatenate(positions),
-        np.concatenate(estimates),
-        np.concatenate(halves),
-        np.concatenate(mses),
-        importances,
+    model = correction.models[0] if correction.blend > 0 else None
+    return _HistoryEstimates(
+        rows=np.concatenate(positions),
+        estimates=np.concatenate(estimates),
+        half_widths=np.concatenate(halves),
+        mses=np.concatenate(mses),
+        importances=_history_importances(model, _history_columns(problem), problem, cross),
     )
 
 
 def _scales(problem: HistoryProblem, series: np.ndarray, train: np.ndarray) -> _Scales:
-    values = series[train, problem.year]
+    values = series[train, problem.year_position]
     visible = np.isfinite(series[train])
-    visible[:, problem.year] = False
+    visible[:, problem.year_position] = False
     roughness = history.roughness(series[train], visible)
     spread = _spread(values)
     return _Scales(
@@ -421,17 +492,17 @@ def _scales(problem: HistoryProblem, series: np.ndarray, train: np.ndarray) -> _
 
 def _training_block(
     problem: HistoryProblem,
-    series: np.ndarray,
-    train: np.ndarray,
+    training: _Training,
     cross: _Fit,
     scales: _Scales,
     pattern: tuple[int, int],
 ) -> _Block | None:
     """The training countries with the pattern's years hidden; None if too few have history."""
+    series, train = training.series, training.train
     count = int(train.sum())
     before, after = np.full(count, pattern[0]), np.full(count, pattern[1])
     observed = np.isfinite(series[train])
-    anchors = history.find_anchors(observed, problem.year, before, after)
+    anchors = history.find_anchors(observed, problem.year_position, before, after)
     rows = np.flatnonzero(anchors.has_history)
     if len(rows) < MIN_CALIBRATION_ROWS:
         return None

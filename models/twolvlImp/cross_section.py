@@ -1,9 +1,10 @@
-"""The two-level imputation algorithm: plain functions over pandas frames, no web types.
+"""The cross-section (year-by-year) method of two-level imputation, and the tools the history
+method shares: plain functions over pandas frames, no web types.
 
 Level one fills the gaps in the predictors with a base imputer; level two trains a regressor on
 the countries that have the target and predicts it, with a 90% interval, for the SIDS that lack it.
 This is the year-by-year method (`method` = `cross_section`) end to end; the history method
-(`estimator`) reuses its imputers, feature selection and regressors.
+(`history_method`) reuses its imputers, feature selection and regressors.
 """
 
 from dataclasses import dataclass
@@ -63,7 +64,6 @@ class Estimate:
     upper: pd.Series
     rmse: float
     feature_importances: pd.Series
-    model_name: str
 
 
 def split_training_data(
@@ -221,7 +221,7 @@ def fit_and_predict(
         searches[candidate] = _grid_search(candidate, estimators, n_jobs, folds).fit(
             features, target, sample_weight=weights
         )
-    best_name, best = max(searches.items(), key=lambda item: item[1].best_score_)
+    best = max(searches.values(), key=lambda search: search.best_score_)
     regressor: RegressorMixin = best.best_estimator_
     prediction = pd.Series(
         regressor.predict(to_predict) if len(to_predict) else [], index=to_predict.index
@@ -237,7 +237,6 @@ def fit_and_predict(
         upper=np.maximum(upper, prediction),
         rmse=float(np.sqrt(-best.best_score_)),
         feature_importances=pd.Series(regressor.feature_importances_, index=features.columns),
-        model_name=best_name.value,
     )
 
 
