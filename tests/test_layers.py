@@ -76,3 +76,18 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path) -> None:
     source.write_text("def f():\n    from models.twolvlImp import MODEL\n")
     assert [layer_of(name) for name in imported_modules(source)] == [layer_of("models")]
     assert layer_of("models.twolvlImp") > layer_of("common.serving.runtime")
+
+
+TESTS = sorted((ROOT / "tests").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", TESTS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_no_test_imports_another_test_or_a_conftest(path: Path) -> None:
+    # Shared fixtures and helpers live in tests/fixtures and tests/helpers.py.
+    borrowed = [
+        name
+        for name in imported_modules(path)
+        if name.startswith("tests.")
+        and (name.rsplit(".", 1)[-1].startswith("test_") or name.endswith("conftest"))
+    ]
+    assert borrowed == [], f"{path.relative_to(ROOT)} imports {borrowed}"

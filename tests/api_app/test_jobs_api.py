@@ -15,7 +15,7 @@ from api_app import create_app
 from common.core.settings import Settings
 from common.serving.runtime import Runtime
 from common.serving.storage import open_storage
-from tests.conftest import AzuriteServer, unique_storage_names
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
 
 POLL_SECONDS = 60
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from common.serving.runtime import Runtime
-from tests.api_app.test_serving import start_server
+from tests.fixtures.servers import start_server
 
 HEALTH_BUDGET_SECONDS = 1.0
 

@@ -24,8 +24,6 @@ import pytest
 
 from common.core.settings import Settings
 from common.serving.runtime import Runtime
-from tests.api_app.test_serving import start_server
-from tests.conftest import DEMO_YEAR, AzuriteServer, unique_storage_names
 from tests.contract.frontend import (
     OPTIONS,
     PLATFORM_ORIGINS,
@@ -34,6 +32,9 @@ from tests.contract.frontend import (
     assert_frontend_answer,
     frontend_request,
 )
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
+from tests.fixtures.datasets import DEMO_YEAR
+from tests.fixtures.servers import start_server
 
 MAIN = importlib.import_module("main")
 FAST_TREES = 10

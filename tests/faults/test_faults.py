@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from api_app import create_app
 from common.core.settings import Settings
 from common.serving.runtime import Runtime
-from tests.api_app.test_serving import start_server
-from tests.conftest import AzuriteServer, unique_storage_names, wait_for_job
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
+from tests.fixtures.servers import start_server
+from tests.helpers import wait_for_job
 
 
 def _submit(api: TestClient, request: dict[str, Any]):

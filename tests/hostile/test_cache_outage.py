@@ -12,7 +12,7 @@ from common.core.settings import Settings
 from common.serving.cache import ResultCache
 from common.serving.runtime import Runtime
 from common.serving.storage import open_storage
-from tests.conftest import AzuriteServer, unique_storage_names
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
 
 
 def test_a_result_put_during_an_outage_stays_in_the_local_cache(

@@ -16,7 +16,6 @@ from common.core.settings import Settings
 from common.data.dataset_share import open_share, sync, upload
 from common.data.files import DATA_FILE, DATASET_META_FILE, INDICATOR_META_FILE
 from common.serving.runtime import Runtime
-from tests.common.test_dataset_share import share_settings  # noqa: F401 - the fake share fixture
 
 
 def _cut_at_a_line_break(folder: Path) -> None:
@@ -115,7 +114,7 @@ def test_errors_and_dataset_info_show_no_server_path(api: TestClient, data_dir: 
 
 
 def test_the_share_sync_does_not_publish_a_corrupt_dataset(
-    share_settings: Settings,  # noqa: F811
+    share_settings: Settings,
     demo_dataset_dir: Path,
     tmp_path: Path,
 ) -> None:

@@ -17,8 +17,7 @@ from pydantic import SecretStr
 from api_app import create_app
 from common.core.settings import Settings
 from common.serving.runtime import Runtime
-from tests.api_app.test_serving import start_server
-from tests.hostile.conftest import http, metric
+from tests.fixtures.servers import http, metric, start_server
 
 HEAVY_ROUTES = [
     ("/twolvlImp/predict", "post"),

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from api_app import create_app
 from common.core.settings import Settings
 from common.serving.runtime import Runtime
-from tests.conftest import AzuriteServer, unique_storage_names, wait_for_job
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
+from tests.helpers import wait_for_job
 
 REPO = Path(__file__).resolve().parents[2]
 VISIBILITY_SECONDS = 3

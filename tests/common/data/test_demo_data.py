@@ -11,7 +11,7 @@ import pytest
 from common.core.sids import SIDS
 from common.data.demo_data import DEMO_YEARS, build_demo_dataset, write_demo_dataset
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 FILES = ("indicatorData.csv", "indicatorMeta.csv", "datasetMeta.csv")
 YEAR_COLUMNS = [str(year) for year in DEMO_YEARS]
 DATA_COLUMNS = ["Country Code", "Indicator Code", *YEAR_COLUMNS]

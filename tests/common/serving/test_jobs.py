@@ -12,17 +12,15 @@ import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from common.core.errors import InvalidParameter, NotFound, StorageUnavailable
+from common.core.errors import InvalidParameter, NotFound
 from common.core.settings import Settings
 from common.serving.jobs import JobStatus
 from common.serving.registry import ModelSpec
 from common.serving.runtime import Runtime
-from common.serving.storage import MemoryBlobStore, MemoryQueue, Storage, open_storage
+from common.serving.storage import Storage, open_storage
 from common.serving.tasks import Task
-from tests.conftest import (
+from tests.fixtures.azurite import (
     AzuriteServer,
-    azurite_connection_string,
-    free_port,
     unique_storage_names,
 )
 
@@ -200,41 +198,3 @@ def test_long_job_keeps_its_message_hidden(settings: Settings, storage: Storage)
         release.set()
         busy.join()
     assert runtime.jobs.get(job_id)[0].status == JobStatus.completed
-
-
-def test_memory_queue_redelivers_after_the_visibility_timeout() -> None:
-    now = [0.0]
-    queue = MemoryQueue(clock=lambda: now[0])
-    queue.send("m")
-    first = queue.receive(30)
-    assert first is not None and queue.receive(30) is None
-    now[0] = 31
-    second = queue.receive(30)
-    assert second is not None and second.dequeue_count == 2
-    with pytest.raises(LookupError):
-        queue.delete(first)  # the first delivery's pop receipt is stale
-    queue.delete(second)
-    assert queue.length() == 0
-
-
-def test_memory_blob_store_round_trip() -> None:
-    blobs = MemoryBlobStore()
-    assert blobs.get("a") is None
-    blobs.put("a", b"1")
-    assert blobs.get("a") == b"1"
-
-
-@pytest.fixture
-def unreachable_settings(demo_settings: Settings) -> Settings:
-    nobody_listens = azurite_connection_string(free_port(), free_port())
-    return demo_settings.model_copy(update={"azure_storage_connection_string": nobody_listens})
-
-
-def test_unreachable_storage_is_a_clear_503(unreachable_settings: Settings) -> None:
-    storage = open_storage(unreachable_settings)
-    with pytest.raises(StorageUnavailable) as raised:
-        storage.queue.send("x")
-    assert raised.value.status_code == 503
-    assert "job storage unavailable" in raised.value.detail
-    # Facts for the web layer, which turns them into Retry-After (tests/api_app/test_errors.py).
-    assert raised.value.retryable and raised.value.retry_after_seconds
