@@ -13,22 +13,22 @@ from api_app.errors import register_error_handlers
 from api_app.jobs import router as jobs_router
 from api_app.middleware import BodySizeLimit, RequestContext
 from api_app.routes import router as service_router
-from common.errors import ErrorBody
-from common.logs import configure_logging
-from common.runtime import Runtime
-from common.settings import SERVICE_NAME, SERVICE_VERSION, Settings, get_settings
-from common.tasks import Task
-from models import discover_models
+from common.core.errors import ErrorBody
+from common.core.logs import configure_logging
+from common.core.settings import SERVICE_NAME, SERVICE_VERSION, Settings
+from common.serving.runtime import Runtime, process_runtime
+from common.serving.tasks import Task
 
 ALLOWED_METHODS = ["GET", "POST", "OPTIONS"]
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """Build the app: routes of the service and of every model; the data loads at startup."""
-    settings = runtime.settings if runtime else settings or get_settings()
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    """Build the app of a runtime (by default this process's, from the environment): routes of
+    the service and of every model of the runtime; the data loads at startup."""
+    runtime = runtime or process_runtime()
+    settings = runtime.settings
     configure_logging(settings.log_level, settings.log_json)
-    models = discover_models(settings.model_service)
-    runtime = runtime or Runtime.create(settings, [task for m in models for task in m.tasks])
+    models = runtime.models
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,14 +56,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # No badge fetching the public schema validator.
         swagger_ui_parameters={"validatorUrl": None},
     )
-    # Kept on app.state (not in lifespan state): the Functions host does not pass lifespan
-    # state on to requests.
-    app.state.settings = settings
+    # The runtime alone, on app.state (not in lifespan state: the Functions host does not pass
+    # lifespan state on to requests); routes reach its parts through `common.web.dependencies`.
     app.state.runtime = runtime
-    app.state.datasets = runtime.datasets
-    app.state.trainer = runtime.trainer()
-    app.state.jobs = runtime.job_service()
-    app.state.models = models
     # Added innermost first: CORS wraps the body limit, so its 413 answers carry CORS headers.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(

@@ -9,11 +9,12 @@ import hashlib
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
-from common.errors import ErrorBody, ServiceError
+from common.core.errors import ErrorBody, Forbidden, Unauthorized
+from common.web.dependencies import SettingsDep
 
 _bearer = HTTPBearer(auto_error=False, description="An admin key of ADMIN_API_KEYS")
 _api_key = APIKeyHeader(
@@ -26,20 +27,6 @@ ADMIN_RESPONSES: dict[int | str, dict] = {
 }
 
 
-class Unauthorized(ServiceError):
-    """An admin route was called without credentials."""
-
-    status_code = 401
-    code = "unauthorized"
-
-
-class Forbidden(ServiceError):
-    """The credentials sent are not an admin key, or admin routes are not configured."""
-
-    status_code = 403
-    code = "forbidden"
-
-
 def check_admin_key(given: str | None, keys: list[SecretStr]) -> None:
     """Pass when `given` is one of `keys`; else 401 (none given) or 403."""
     if not keys:
@@ -49,8 +36,7 @@ def check_admin_key(given: str | None, keys: list[SecretStr]) -> None:
         )
     if not given:
         raise Unauthorized(
-            "this route needs an admin key: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
+            "this route needs an admin key: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
     digest = hashlib.sha256(given.encode()).digest()
     matched = False
@@ -68,16 +54,15 @@ def _given_key(
     return bearer.credentials if bearer is not None else api_key
 
 
-def require_admin(request: Request, given: Annotated[str | None, Depends(_given_key)]) -> None:
+def require_admin(settings: SettingsDep, given: Annotated[str | None, Depends(_given_key)]) -> None:
     """An admin route: the request must carry one of ADMIN_API_KEYS."""
-    check_admin_key(given, request.app.state.settings.admin_api_keys)
+    check_admin_key(given, settings.admin_api_keys)
 
 
 def require_metrics_access(
-    request: Request, given: Annotated[str | None, Depends(_given_key)]
+    settings: SettingsDep, given: Annotated[str | None, Depends(_given_key)]
 ) -> None:
     """/metrics: an admin key, unless METRICS_PUBLIC says it is scraped inside the cluster."""
-    settings = request.app.state.settings
     if not settings.metrics_public:
         check_admin_key(given, settings.admin_api_keys)
 

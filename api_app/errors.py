@@ -9,7 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from common.errors import ErrorBody, ServiceError, field_problems, validation_error
+from common.core.errors import (
+    ErrorBody,
+    ServiceError,
+    Unauthorized,
+    field_problems,
+    validation_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +49,17 @@ def error_response(
 
 async def _service_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ServiceError)
-    return error_response(error.status_code, error.body(), error.headers)
+    return error_response(error.status_code, error.body(), error_headers(error))
+
+
+def error_headers(error: ServiceError) -> dict[str, str]:
+    """The headers the facts of an error call for: when to retry, how to authenticate."""
+    headers = {}
+    if error.retry_after_seconds is not None:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from common.dependencies import JobServiceDep, SettingsDep, StoreDep
-from common.errors import ErrorBody
-from common.jobs import JobRecord, JobStatus
+from common.core.errors import ErrorBody
+from common.serving.jobs import JobRecord, JobStatus
+from common.web.dependencies import JobServiceDep, SettingsDep, StoreDep
 
 router = APIRouter(prefix="/jobs", tags=["Jobs"])
 

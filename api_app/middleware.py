@@ -9,9 +9,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api_app.errors import error_response
-from common.errors import ErrorBody
-from common.logs import request_id_var
-from common.metrics import Metrics
+from common.core.errors import ErrorBody
+from common.core.logs import request_id_var
+from common.core.metrics import Metrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

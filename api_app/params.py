@@ -2,15 +2,15 @@
 
 The request schema of each model's main endpoint is the one source: field titles and labels,
 descriptions, types, enum labels (`x-enum-labels`), required and required-if conditions
-(`x-required-if`) and option endpoints (`x-options-endpoint`, see `common.schemas`).
+(`x-required-if`) and option endpoints (`x-options-endpoint`, see `common.core.schemas`).
 """
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from common.schemas import ENUM_LABELS_KEY, LABEL_KEY, OPTIONS_ENDPOINT_KEY, REQUIRED_IF_KEY
-from models import ModelSpec
+from common.core.schemas import ENUM_LABELS_KEY, LABEL_KEY, OPTIONS_ENDPOINT_KEY, REQUIRED_IF_KEY
+from common.serving.registry import ModelSpec
 
 InputType = Literal["string", "integer", "number", "boolean", "array", "object", "enum"]
 

@@ -6,14 +6,19 @@ from starlette.concurrency import run_in_threadpool
 
 from api_app.auth import ADMIN_RESPONSES, AdminDep, MetricsAccessDep
 from api_app.params import ModelForm, describe_models
-from common.datasets import DEMO_SOURCE, ReloadStatus
-from common.dependencies import CallerDep, DatasetManagerDep, StoreDep, TrainerDep
-from common.errors import DatasetInvalid, ErrorBody
-from common.metrics import PROMETHEUS_CONTENT_TYPE
-from common.runtime import Runtime
-from common.settings import SERVICE_NAME, SERVICE_VERSION
-from common.storage import StorageUnavailable
-from common.training import HEAVY_ROUTE_RESPONSES
+from common.core.errors import DatasetInvalid, ErrorBody, StorageUnavailable
+from common.core.metrics import PROMETHEUS_CONTENT_TYPE
+from common.core.settings import SERVICE_NAME, SERVICE_VERSION
+from common.data.datasets import DEMO_SOURCE, ReloadStatus
+from common.web.dependencies import (
+    HEAVY_ROUTE_RESPONSES,
+    CallerDep,
+    DatasetManagerDep,
+    ExecutorDep,
+    ModelsDep,
+    RuntimeDep,
+    StoreDep,
+)
 
 router = APIRouter(tags=["Service"])
 
@@ -62,14 +67,14 @@ class Health(BaseModel):
 
 
 @router.get("/")
-def root(request: Request, datasets: DatasetManagerDep) -> ServiceInfo:
+def root(datasets: DatasetManagerDep, models: ModelsDep) -> ServiceInfo:
     """Service name, version and the version of the loaded dataset."""
     store = datasets.store
     return ServiceInfo(
         service=SERVICE_NAME,
         version=SERVICE_VERSION,
         dataset_version=store.version if store else None,
-        models=[model.name for model in request.app.state.models],
+        models=[model.name for model in models],
     )
 
 
@@ -101,7 +106,7 @@ def datasets_info(datasets: DatasetManagerDep, store: StoreDep) -> DatasetsInfo:
     responses={422: {"model": ErrorBody}, **ADMIN_RESPONSES, **HEAVY_ROUTE_RESPONSES},
 )
 async def reload_datasets(
-    datasets: DatasetManagerDep, trainer: TrainerDep, caller: CallerDep
+    datasets: DatasetManagerDep, executor: ExecutorDep, caller: CallerDep
 ) -> ReloadResult:
     """Read DATASET_PATH again and swap in the new data if it changed and is valid (admin).
 
@@ -110,16 +115,16 @@ async def reload_datasets(
     previous version. Cached results of the old version are never served for the new one (the
     version is part of every cache key). Runs in a training slot, like a training.
     """
-    status = await trainer.run_work(datasets.reload, caller)
+    status = await executor.run_work(datasets.reload, caller)
     if status == ReloadStatus.failed:
         raise DatasetInvalid(f"reload failed, previous data kept: {datasets.error}")
     return ReloadResult(status=status, dataset_version=datasets.require_store().version)
 
 
 @router.get("/params", response_model_exclude_none=True)
-def params(request: Request) -> list[ModelForm]:
+def params(request: Request, models: ModelsDep) -> list[ModelForm]:
     """For every model, the form the front end builds: inputs, labels, values and conditions."""
-    return describe_models(request.app.openapi(), request.app.state.models)
+    return describe_models(request.app.openapi(), models)
 
 
 @router.get("/healthz")
@@ -129,10 +134,10 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", responses={503: {"model": ErrorBody}})
-async def readyz(request: Request, datasets: DatasetManagerDep) -> Health:
+async def readyz(runtime: RuntimeDep) -> Health:
     """200 once the dataset is loaded and configured storage answers; 503 with the reason."""
-    store = datasets.require_store()
-    storage = request.app.state.runtime.storage
+    store = runtime.datasets.require_store()
+    storage = runtime.storage
     if storage.kind != "memory":
         await run_in_threadpool(storage.queue.check)
         await run_in_threadpool(storage.blobs.check)
@@ -145,10 +150,9 @@ async def readyz(request: Request, datasets: DatasetManagerDep) -> Health:
     dependencies=[MetricsAccessDep],
     responses={200: {"content": {"text/plain": {}}}, **ADMIN_RESPONSES},
 )
-async def metrics(request: Request) -> Response:
+async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus metrics: requests, latency, trainings, cache, jobs (admin key, unless
     METRICS_PUBLIC)."""
-    runtime: Runtime = request.app.state.runtime
     try:
         waiting = await run_in_threadpool(runtime.storage.queue.length)
         runtime.metrics.jobs_waiting.set(waiting)

@@ -21,7 +21,8 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/gapminder-sids"
 DATASET_CREDIT = "Data: Gapminder Systema Globalis (www.gapminder.org), CC BY 4.0."
@@ -133,7 +134,7 @@ def _time(client: TestClient, request: Request, repeats: int) -> list[float]:
 def run(dataset: Path, repeats: int) -> dict[str, dict[str, float]]:
     """Median and p90 seconds per request kind (option look-ups included, as the front end does)."""
     settings = Settings(dataset_path=dataset, demo_data_fallback=False, log_level="WARNING")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(Runtime.create(settings))) as client:
         return {
             name: {
                 "median_s": statistics.median(durations),

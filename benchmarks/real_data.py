@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from common.datasets import DATA_FILE
+from common.data.files import DATA_FILE
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/gapminder-sids"
 DATASET_CREDIT = (

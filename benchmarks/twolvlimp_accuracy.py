@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from fastapi.testclient import TestClient
 
 from api_app import create_app
@@ -68,16 +69,10 @@ from benchmarks.panel_baselines import (
     low_rank_complete,
 )
 from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
-from common.datasets import (
-    COUNTRY,
-    DATA_FILE,
-    DATASET_FILES,
-    INDICATOR,
-    IndicatorStore,
-    parse_dataset,
-    read_folder,
-)
-from common.settings import Settings
+from common.core.settings import Settings
+from common.data.datasets import COUNTRY, INDICATOR, IndicatorStore, parse_dataset, read_folder
+from common.data.files import DATA_FILE, DATASET_FILES
+from common.serving.runtime import Runtime
 from models.twolvlImp.options import predictors_for
 
 DEFAULT_SEED = 2024
@@ -315,7 +310,7 @@ def year_trees(
     answers: dict[Cell, Answer | None] = {}
     for year, year_cases in _cases_by_year(cases).items():
         y = store.year_index(year)
-        targets = [store.indicators.get_loc(case.target) for case in year_cases]
+        targets = [_position(store.indicators, case.target) for case in year_cases]
         matrix = store.values[y]
         columns = frequent_columns(matrix, required=np.array(targets))
         extra = [
@@ -333,17 +328,26 @@ def year_trees(
     return answers
 
 
-def panel_low_rank(store: IndicatorStore, cases: list[Case]) -> tuple[dict[Cell, Answer], Any]:
+def _position(index: pd.Index, label: str) -> int:
+    """The position of a label of a unique index (what `get_loc` answers for one)."""
+    position = index.get_loc(label)
+    assert isinstance(position, int), label
+    return position
+
+
+def panel_low_rank(
+    store: IndicatorStore, cases: list[Case]
+) -> tuple[dict[Cell, Answer | None], Any]:
     """softImpute on the country x (year, indicator) panel; the answers and the fit's summary."""
     years, indicators = len(store.years), len(store.indicators)
     panel = np.transpose(store.values, (1, 0, 2)).reshape(len(store.countries), -1)
-    targets = sorted({store.indicators.get_loc(case.target) for case in cases})
+    targets = sorted({_position(store.indicators, case.target) for case in cases})
     required = np.array([y * indicators + t for y in range(years) for t in targets])
     columns = frequent_columns(panel, required=required)
     fit = low_rank_complete(panel[:, columns])
-    answers = {}
+    answers: dict[Cell, Answer | None] = {}
     for case in cases:
-        flat = store.year_index(case.year) * indicators + store.indicators.get_loc(case.target)
+        flat = store.year_index(case.year) * indicators + _position(store.indicators, case.target)
         at = int(np.searchsorted(columns, flat))
         for cell in case.cells:
             answers[cell] = Answer(float(fit.filled[store.countries.get_loc(cell.country), at]))
@@ -466,7 +470,7 @@ def run(
         dataset_path=dataset, demo_data_fallback=False, log_level="WARNING"
     )
     store = parse_dataset(read_folder(dataset))
-    with TestClient(create_app(original_settings)) as client:
+    with TestClient(create_app(Runtime.create(original_settings))) as client:
         offered = offered_cases(client)
     cases = pick_cases(
         store,
@@ -483,9 +487,9 @@ def run(
         settings = Settings(
             dataset_path=Path(folder), demo_data_fallback=False, log_level="WARNING"
         )
-        app = create_app(settings)
+        app = create_app(Runtime.create(settings))
         with TestClient(app) as client:
-            blanked = app.state.datasets.store
+            blanked = app.state.runtime.datasets.store
             for label, extra in SERVICE_METHODS:
                 answers[label], seconds[label] = {}, []
                 for case in cases:
@@ -524,7 +528,7 @@ def run(
         "cells": [asdict(cell) for cell in all_cells],
         # Per method, each cell's answer (in the order of "cells"; null where it has none).
         "answers": {
-            method: [None if by_cell[c] is None else asdict(by_cell[c]) for c in all_cells]
+            method: [None if (given := by_cell[c]) is None else asdict(given) for c in all_cells]
             for method, by_cell in answers.items()
         },
         "request_seconds": {

@@ -43,7 +43,8 @@ from fastapi.testclient import TestClient
 
 from api_app import create_app
 from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,12 +77,14 @@ import json, resource, sys, time
 from pathlib import Path
 start = time.perf_counter()
 import api_app
-from common.settings import Settings
-app = api_app.create_app(Settings(dataset_path=Path(sys.argv[1]), demo_data_fallback=False))
-store = app.state.datasets.load()
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+settings = Settings(dataset_path=Path(sys.argv[1]), demo_data_fallback=False)
+app = api_app.create_app(Runtime.create(settings))
+store = app.state.runtime.datasets.load()
 seconds = time.perf_counter() - start
 if store is None:
-    sys.exit(f"dataset load failed: {app.state.datasets.error}")
+    sys.exit(f"dataset load failed: {app.state.runtime.datasets.error}")
 maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "maxrss": maxrss}))
 """
@@ -219,7 +222,7 @@ def run(dataset: Path, case_count: int, reference_count: int | None) -> dict[str
     """Every measurement, as one JSON-serialisable dict."""
     cold = measure_cold_start(dataset)
     settings = Settings(dataset_path=dataset, demo_data_fallback=False, log_level="WARNING")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(Runtime.create(settings))) as client:
         version = checked(client.get("/"), "GET /")["dataset_version"]
         cases = discover_cases(client, case_count)
         first_requests = warm_up(client, cases)

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.serving.registry import available_model_names
 from deployment.k8s.render import TEMPLATES_DIR, Value, render
-from models import available_model_names
 
 APP_NAME = "sids-ml-backend"
 KINDS = ("model", "api", "worker", "shared")

@@ -11,15 +11,14 @@ import azure.functions as func
 from fastapi import FastAPI
 
 from api_app import create_app
-from common.runtime import process_runtime
-from common.settings import Settings
+from common.serving.runtime import Runtime, process_runtime
 
 
 class AsgiFunction:
     """One app and one ASGI middleware per process, started once, serving every request."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self._runtime = runtime
         self._app: FastAPI | None = None
         self._middleware: func.AsgiMiddleware | None = None
         self._start_lock = asyncio.Lock()
@@ -27,13 +26,9 @@ class AsgiFunction:
     @property
     def app(self) -> FastAPI:
         if self._app is None:
-            # With no settings given, share the process runtime (dataset, storage, cache) with
+            # With no runtime given, share the process runtime (dataset, storage, cache) with
             # the queue-triggered worker function hosted in the same process.
-            self._app = (
-                create_app(self._settings)
-                if self._settings
-                else create_app(runtime=process_runtime())
-            )
+            self._app = create_app(self._runtime or process_runtime())
         return self._app
 
     async def handle(

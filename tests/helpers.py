@@ -1,5 +1,6 @@
 """Assertions shared by the tests."""
 
+import time
 from typing import Any
 
 
@@ -10,3 +11,14 @@ def assert_invalid(response: Any, field: str) -> dict[str, Any]:
     assert body["code"] == "invalid_parameter"
     assert body["field"] == field
     return body
+
+
+def wait_for_job(client: Any, job_id: str, statuses: set[str], timeout: float = 120) -> dict:
+    """Poll `GET /jobs/{id}` until the job reaches one of `statuses`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} did not reach {statuses} within {timeout} s")

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from fastapi.testclient import TestClient
 
-from common.settings import Settings
+from common.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()

@@ -1,13 +1,13 @@
 """The job worker: a queue-triggered Azure Function, and `python -m worker` as a plain process.
 
-Both run `common.jobs.JobRunner.process` on each delivery of a job message. Under the Functions
-host the host receives, hides and deletes messages (and retries a raised delivery after the
-visibility timeout of host.json); the plain process does the same itself (`QueueWorker`).
+Both run `common.serving.jobs.JobRunner.process` on each delivery of a job message. Under the
+Functions host the host receives, hides and deletes messages (and retries a raised delivery after
+the visibility timeout of host.json); the plain process does the same itself (`QueueWorker`).
 """
 
 import azure.functions as func
 
-from common.runtime import process_runtime
+from common.serving.runtime import process_runtime
 
 
 class RetryJob(Exception):

@@ -4,8 +4,8 @@ import logging
 import signal
 import threading
 
-from common.logs import configure_logging
-from common.runtime import process_runtime
+from common.core.logs import configure_logging
+from common.serving.runtime import process_runtime
 
 logger = logging.getLogger("worker")
 

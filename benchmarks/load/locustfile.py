@@ -82,6 +82,7 @@ from benchmarks.load import (
     SUBMIT,
     labelled,
 )
+from common.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ NEW_ESTIMATORS = (12, 16, 20, 25)  # ... each asked with these tree counts: 240 
 NEW_AFS_SHARE = 0.4
 
 SETUP_TIMEOUT_SECONDS = 30
-REQUEST_TIMEOUT_SECONDS = 240  # above the service's SYNC_TIMEOUT_SECONDS (220)
+# Longer than the service waits for a sync training (SYNC_TIMEOUT_SECONDS, then 504).
+REQUEST_TIMEOUT_SECONDS = Settings.model_fields["sync_timeout_seconds"].default + 20
 POLL_SECONDS = 0.25
 JOB_DEADLINE_SECONDS = 120
 LOOPBACK_NAMES = ("localhost",)

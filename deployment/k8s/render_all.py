@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from common.serving.registry import available_model_names
 from deployment import service_gen
-from models import available_model_names
 
 EXAMPLE_IMAGE = "sidsmlexample.azurecr.io/sids-ml-backend:0123456789abcdef0123456789abcdef01234567"
 # Two accounts, as Terraform creates them: the jobs queue and results, and the dataset share.

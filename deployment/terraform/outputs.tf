@@ -74,7 +74,7 @@ output "dataset_storage_account_name" {
 }
 
 output "dataset_file_endpoint" {
-  description = "AZURE_STORAGE_FILE_URL for `python -m common.dataset_share upload|sync`."
+  description = "AZURE_STORAGE_FILE_URL for `python -m common.data.dataset_share upload|sync`."
   value       = module.sids_ml.dataset_file_endpoint
 }
 

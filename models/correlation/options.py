@@ -10,10 +10,13 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
-from common.errors import InvalidParameter, invalid_choice
+from common.core.errors import InvalidParameter, invalid_choice
+from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
 from models.correlation.algorithm import MIN_SHARED_INDICATORS
 from models.correlation.schemas import ClusterRequest, CorrelateRequest
+
+MEMO = model_name(__name__)  # this model's namespace in the store's memo
 
 MIN_CLUSTER_COUNTRIES = 2
 
@@ -41,7 +44,7 @@ def coverage(store: IndicatorStore, dataset: str) -> Coverage:
             per_year[category] = pd.Series(block.any(axis=1).sum(axis=1), index=store.years)
         return Coverage(per_country, per_year)
 
-    return store.memo(("correlation", "coverage", dataset), compute)
+    return store.memo((MEMO, "coverage", dataset), compute)
 
 
 def dataset_options(store: IndicatorStore) -> dict[str, str]:
@@ -55,7 +58,7 @@ def dataset_options(store: IndicatorStore) -> dict[str, str]:
             if any(counts.any() for counts in coverage(store, code).per_year.values())
         }
 
-    return store.memo(("correlation", "datasets"), compute)
+    return store.memo((MEMO, "datasets"), compute)
 
 
 def year_options(store: IndicatorStore, dataset: str, category: str | None = None) -> list[int]:

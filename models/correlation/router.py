@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from common.dependencies import StoreDep
+from common.web.dependencies import StoreDep
 from models.correlation import options
 from models.correlation.algorithm import cluster_countries, correlate_country
 from models.correlation.schemas import (

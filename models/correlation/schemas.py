@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from common.schemas import form_field
+from common.core.schemas import form_field
 
 DATASET_FIELD = Field(
     description="A dataset with SIDS data, from /correlation/datasets.",

@@ -4,7 +4,9 @@ This file only declares the model: its folder name is its route prefix (/samplea
 is what the front end shows, and the main endpoint is the one `/params` describes as a form.
 """
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec, model_name
 from models.sampleapi.router import router
 
-MODEL = ModelSpec(name="sampleapi", label="Sample API", router=router, main_endpoint="/summary")
+MODEL = ModelSpec(
+    name=model_name(__name__), label="Sample API", router=router, main_endpoint="/summary"
+)

@@ -4,9 +4,12 @@ Every check raises `InvalidParameter` (a 422 naming the field and its allowed va
 request never reaches the algorithm.
 """
 
-from common.datasets import IndicatorStore
-from common.errors import invalid_choice
+from common.core.errors import invalid_choice
+from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
 from models.sampleapi.schemas import SummaryRequest
+
+MEMO = model_name(__name__)  # this model's namespace in the store's memo
 
 
 def indicator_options(store: IndicatorStore) -> dict[str, str]:
@@ -15,7 +18,7 @@ def indicator_options(store: IndicatorStore) -> dict[str, str]:
     def compute() -> dict[str, str]:
         return dict(zip(store.indicators, store.indicator_meta["Indicator"]))
 
-    return store.memo(("sampleapi", "indicators"), compute)
+    return store.memo((MEMO, "indicators"), compute)
 
 
 def check_request(store: IndicatorStore, request: SummaryRequest) -> None:

@@ -6,7 +6,7 @@ A handler checks the request, calls the algorithm and shapes the response; nothi
 
 from fastapi import APIRouter
 
-from common.dependencies import StoreDep
+from common.web.dependencies import StoreDep
 from models.sampleapi import options
 from models.sampleapi.algorithm import summarise
 from models.sampleapi.schemas import CountryGroup, SummaryRequest, SummaryResponse

@@ -7,7 +7,7 @@ endpoint, that endpoint (a path relative to the model's prefix).
 
 from pydantic import BaseModel, Field
 
-from common.schemas import LabelledEnum, form_field
+from common.core.schemas import LabelledEnum, form_field
 
 
 class CountryGroup(LabelledEnum):

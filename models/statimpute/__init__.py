@@ -1,8 +1,11 @@
 """Time-series imputation: fills the gaps of one SIDS indicator series over the years."""
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec, model_name
 from models.statimpute.router import router
 
 MODEL = ModelSpec(
-    name="statimpute", label="Time Series Imputation", router=router, main_endpoint="/impute"
+    name=model_name(__name__),
+    label="Time Series Imputation",
+    router=router,
+    main_endpoint="/impute",
 )

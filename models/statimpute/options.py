@@ -6,10 +6,13 @@ Lists are derived from the loaded dataset once (memoised on the store) and then 
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
-from common.errors import InvalidParameter, invalid_choice
+from common.core.errors import InvalidParameter, invalid_choice
+from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
 from models.statimpute.algorithm import ORDER_RANGES, min_points
 from models.statimpute.schemas import ORDER_METHODS, ImputeRequest, Method
+
+MEMO = model_name(__name__)  # this model's namespace in the store's memo
 
 # Fewer observed values than this and no method can fill a gap.
 FEWEST_POINTS = min(min_points(method, None) for method in Method)
@@ -24,7 +27,7 @@ def sids_observed_counts(store: IndicatorStore) -> pd.DataFrame:
             counts, index=store.countries[store.sids_mask], columns=store.indicators
         ).sort_index()
 
-    return store.memo(("statimpute", "sids_observed_counts"), compute)
+    return store.memo((MEMO, "sids_observed_counts"), compute)
 
 
 def target_options(store: IndicatorStore) -> dict[str, str]:
@@ -36,7 +39,7 @@ def target_options(store: IndicatorStore) -> dict[str, str]:
         names = store.indicator_meta.loc[with_gaps[with_gaps].index, "Indicator"]
         return dict(zip(names.index, names))
 
-    return store.memo(("statimpute", "targets"), compute)
+    return store.memo((MEMO, "targets"), compute)
 
 
 def country_options(store: IndicatorStore, target: str) -> list[str]:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Query
 
-from common.dependencies import StoreDep
-from common.errors import InvalidParameter
+from common.core.errors import InvalidParameter
+from common.web.dependencies import StoreDep
 from models.statimpute import algorithm, options
 from models.statimpute.schemas import ImputeRequest, ImputeResponse, Method, SplitSeries
 

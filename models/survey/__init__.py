@@ -1,8 +1,8 @@
 """Survey clustering: groups a survey's respondents on the questions of one factor."""
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec, model_name
 from models.survey.router import router
 
 MODEL = ModelSpec(
-    name="survey", label="Survey Clustering", router=router, main_endpoint="/clustering"
+    name=model_name(__name__), label="Survey Clustering", router=router, main_endpoint="/clustering"
 )

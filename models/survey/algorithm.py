@@ -23,7 +23,7 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from common.cancellation import checkpoint
+from common.core.cancellation import checkpoint
 
 SEED = 7
 KMEANS_N_INIT = 5  # seeded k-means++ starts per k; the cheapest fit is kept

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from common.errors import InvalidParameter
-from common.settings import Settings
+from common.core.errors import InvalidParameter
+from common.core.settings import Settings
 from models.survey.algorithm import as_numbers, gps_rows
 from models.survey.schemas import ClusteringRequest, Question, QuestionType
 

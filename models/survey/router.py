@@ -3,8 +3,7 @@
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from common.dependencies import CallerDep, SettingsDep, TrainerDep
-from common.training import HEAVY_ROUTE_RESPONSES
+from common.web.dependencies import HEAVY_ROUTE_RESPONSES, CallerDep, ExecutorDep, SettingsDep
 from models.survey.algorithm import cluster_survey, labels_per_row
 from models.survey.checks import SizeLimits, check_request, check_size
 from models.survey.schemas import ClusteringRequest, ClusteringResponse
@@ -14,7 +13,7 @@ router = APIRouter(tags=["Survey Clustering"])
 
 @router.post("/clustering", responses=HEAVY_ROUTE_RESPONSES)
 async def clustering(
-    request: ClusteringRequest, settings: SettingsDep, trainer: TrainerDep, caller: CallerDep
+    request: ClusteringRequest, settings: SettingsDep, executor: ExecutorDep, caller: CallerDep
 ) -> ClusteringResponse:
     """Cluster the respondents with GPS coordinates on one factor's questions (k by elbow).
 
@@ -22,7 +21,7 @@ async def clustering(
     SYNC_TIMEOUT_SECONDS); data larger than the SURVEY_MAX_* limits is a 422 before any work.
     """
     await run_in_threadpool(check_size, request.data, SizeLimits.of(settings))
-    return await trainer.run_work(lambda: _cluster(request), caller)
+    return await executor.run_work(lambda: _cluster(request), caller)
 
 
 def _cluster(request: ClusteringRequest) -> ClusteringResponse:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from common.schemas import LabelledEnum, form_field
+from common.core.schemas import LabelledEnum, form_field
 
 
 class QuestionType(LabelledEnum):

@@ -1,6 +1,6 @@
 """Two-level imputation: fills SIDS gaps of an indicator from other indicators of the same year."""
 
-from models import ModelSpec
+from common.serving.registry import ModelSpec
 from models.twolvlImp.router import router
 from models.twolvlImp.tasks import MODEL_NAME, PREDICT
 

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
-from models.twolvlImp import algorithm, calibration, estimator, history
-from models.twolvlImp.features import imputed_year
+from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
+from models.twolvlImp import calibration, cross_section, history, history_method
 from models.twolvlImp.options import predictors_for
 from models.twolvlImp.schemas import (
     FeatureImportancePie,
@@ -21,6 +21,9 @@ from models.twolvlImp.schemas import (
     Scheme,
     SplitFrame,
 )
+from models.twolvlImp.year_caches import imputed_year
+
+MEMO = model_name(__name__)  # this model's namespace in the store's memo
 
 # Seconds a request of each scheme takes on the reference machine with 10 trees and the KNN imputer
 # (see the README's benchmark); `estimate_seconds` scales them.
@@ -48,13 +51,13 @@ def _impute_year_by_year(
     year = request.target_year
     matrix = store.year_matrix(year)
     sids_mask = store.sids_mask
-    data = algorithm.split_training_data(
+    data = cross_section.split_training_data(
         matrix, request.target, predictors_for(store, year, request.target), sids_mask
     )
-    features, to_predict = algorithm.fill_predictor_gaps(
+    features, to_predict = cross_section.fill_predictor_gaps(
         data.features, data.to_predict, request.interpolator
     )
-    chosen = algorithm.select_features(
+    chosen = cross_section.select_features(
         features,
         data.target,
         request.scheme,
@@ -64,11 +67,11 @@ def _impute_year_by_year(
         fast=False,
     )
     training_sids = sids_mask[matrix.index.get_indexer(features.index)]
-    estimate = algorithm.fit_and_predict(
+    estimate = cross_section.fit_and_predict(
         features[chosen],
         data.target,
         to_predict[chosen],
-        algorithm.sample_weights(features.index, training_sids),
+        cross_section.sample_weights(features.index, training_sids),
         model=request.model,
         estimators=request.estimators,
         interval=request.interval,
@@ -81,7 +84,7 @@ def _impute_year_by_year(
 def _impute_with_history(
     store: IndicatorStore, request: PredictRequest, n_jobs: int
 ) -> PredictResponse:
-    """The history method on the year's cached imputed predictors (see `estimator`)."""
+    """The history method on the year's cached imputed predictors (see `history_method`)."""
     year, position = request.target_year, store.year_index(request.target_year)
     target_series = _country_series(store, [request.target])[:, :, 0]
     has_target = np.isfinite(target_series[:, position])
@@ -91,10 +94,10 @@ def _impute_with_history(
         chosen if request.scheme == Scheme.MANUAL else predictors_for(store, year, request.target)
     )
     companions = _companions(store, year, request.target, list(pool))
-    problem = estimator.HistoryProblem(
+    problem = history_method.HistoryProblem(
         countries=store.countries,
         sids_mask=store.sids_mask,
-        year=position,
+        year_position=position,
         target_series=target_series,
         predictors=filled[chosen],
         predictor_series=_country_series(store, chosen),
@@ -102,7 +105,7 @@ def _impute_with_history(
         companions=companions,
         companion_series=_country_series(store, companions),
     )
-    estimate = estimator.estimate(
+    estimate = history_method.estimate(
         problem,
         model=request.model,
         estimators=request.estimators,
@@ -130,13 +133,13 @@ def _companions(store: IndicatorStore, year: int, target: str, pool: list[str]) 
         train = np.isfinite(series[:, position])
         ones = np.ones(int(train.sum()), dtype=int)
         anchors = history.find_anchors(np.isfinite(series[train]), position, ones, ones)
-        weights = algorithm.sample_weights(store.countries[train], store.sids_mask[train])
+        weights = cross_section.sample_weights(store.countries[train], store.sids_mask[train])
         pool_series = _country_series(store, pool)[train]
         scores = history.companion_scores(series[train], pool_series, anchors, weights)
         order = [k for k in np.argsort(scores, kind="stable") if scores[k] < 1][:COMPANIONS]
         return [pool[k] for k in order]
 
-    return store.memo(("twolvlImp", "companions", year, target, tuple(pool)), compute)
+    return store.memo((MEMO, "companions", year, target, tuple(pool)), compute)
 
 
 def _chosen_predictors(
@@ -157,7 +160,7 @@ def _chosen_predictors(
         scale = calibration.TargetScale.fit(target_series)
         candidates = predictors_for(store, year, request.target)
         target = scale.forward(target_series[has_target, store.year_index(year)])
-        return algorithm.select_features(
+        return cross_section.select_features(
             filled.loc[has_target, candidates],
             pd.Series(target, index=store.countries[has_target]),
             request.scheme,
@@ -167,7 +170,7 @@ def _chosen_predictors(
         )
 
     key = (
-        "twolvlImp", "selection", year, request.target, request.interpolator.value,
+        MEMO, "selection", year, request.target, request.interpolator.value,
         request.scheme.value, request.number_predictor,
     )  # fmt: skip
     return store.memo(key, compute)
@@ -177,7 +180,7 @@ def _response(
     store: IndicatorStore,
     year: int,
     observed_sids: pd.Series,
-    estimate: algorithm.Estimate,
+    estimate: cross_section.Estimate,
     chosen_features: pd.DataFrame,
     target: pd.Series,
 ) -> PredictResponse:
@@ -196,7 +199,7 @@ def _response(
         {code: d[code] for code in estimated} for d in (predicted, lower, upper)
     )
     correlation = _correlation(chosen_features)
-    relative = algorithm.relative_rmse(estimate.rmse, target)
+    relative = cross_section.relative_rmse(estimate.rmse, target)
     return PredictResponse(
         model_feature_names=list(importances),
         model_feature_importance=list(importances.values()),

@@ -8,9 +8,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from common.datasets import IndicatorStore
-from common.errors import InvalidParameter, invalid_choice
+from common.core.errors import InvalidParameter, invalid_choice
+from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
 from models.twolvlImp.schemas import PredictRequest, Scheme
+
+MEMO = model_name(__name__)  # this model's namespace in the store's memo
 
 # A target may be missing for at most 80% of countries (so at least 20% train the model) and
 # must be missing for at least one SIDS (otherwise there is no gap to fill).
@@ -38,7 +41,7 @@ def targets_of_year(store: IndicatorStore, year: int) -> pd.Index:
         sids_missing = np.isnan(matrix[store.sids_mask]).any(axis=0)
         return store.indicators[(missing_share < TARGET_MAX_MISSING) & sids_missing]
 
-    return store.memo(("twolvlImp", "targets", year), compute)
+    return store.memo((MEMO, "targets", year), compute)
 
 
 def dataset_options(store: IndicatorStore, year: int) -> dict[str, str]:
@@ -48,7 +51,7 @@ def dataset_options(store: IndicatorStore, year: int) -> dict[str, str]:
         codes = set(store.indicator_meta.loc[targets_of_year(store, year), "Dataset"])
         return {code: store.dataset_names.get(code, code) for code in sorted(codes)}
 
-    return store.memo(("twolvlImp", "datasets", year), compute)
+    return store.memo((MEMO, "datasets", year), compute)
 
 
 def target_options(store: IndicatorStore, year: int, dataset: str) -> dict[str, str]:
@@ -59,7 +62,7 @@ def target_options(store: IndicatorStore, year: int, dataset: str) -> dict[str, 
         meta = meta[meta["Dataset"] == dataset]
         return dict(zip(meta.index, meta["Indicator"]))
 
-    return store.memo(("twolvlImp", "target_options", year, dataset), compute)
+    return store.memo((MEMO, "target_options", year, dataset), compute)
 
 
 def predictors_for(store: IndicatorStore, year: int, target: str) -> pd.Index:
@@ -74,7 +77,7 @@ def predictors_for(store: IndicatorStore, year: int, target: str) -> pd.Index:
         usable[target_column] = False
         return store.indicators[usable]
 
-    return store.memo(("twolvlImp", "predictors", year, target), compute)
+    return store.memo((MEMO, "predictors", year, target), compute)
 
 
 def predictor_options(store: IndicatorStore, year: int, target: str) -> dict[str, str]:
@@ -85,7 +88,7 @@ def predictor_options(store: IndicatorStore, year: int, target: str) -> dict[str
         meta = store.indicator_meta.loc[predictors_for(store, year, target)]
         return {str(code): f"{row.Indicator} - {row.Dimension}" for code, row in meta.iterrows()}
 
-    return store.memo(("twolvlImp", "predictor_options", year, target), compute)
+    return store.memo((MEMO, "predictor_options", year, target), compute)
 
 
 def number_options(store: IndicatorStore, year: int, target: str) -> dict[int, int]:

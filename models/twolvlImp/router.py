@@ -4,8 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from common.dependencies import CallerDep, SettingsDep, StoreDep, TrainerDep, run_task
-from common.training import HEAVY_ROUTE_RESPONSES
+from common.web.dependencies import (
+    HEAVY_ROUTE_RESPONSES,
+    CallerDep,
+    ExecutorDep,
+    SettingsDep,
+    StoreDep,
+    run_task,
+)
 from models.twolvlImp import options
 from models.twolvlImp.imputation import estimate_seconds
 from models.twolvlImp.schemas import (
@@ -95,7 +101,7 @@ def estimate(store: StoreDep, settings: SettingsDep, request: PredictRequest) ->
 async def predict(
     store: StoreDep,
     settings: SettingsDep,
-    trainer: TrainerDep,
+    executor: ExecutorDep,
     caller: CallerDep,
     request: PredictRequest,
 ) -> Response:
@@ -115,4 +121,4 @@ async def predict(
     as `request`, then poll `GET /jobs/{id}`.
     """
     PREDICT.validate(store, request, settings)
-    return await run_task(trainer, PREDICT, request, store, caller)
+    return await run_task(executor, PREDICT, request, store, caller)

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from common.schemas import LabelledEnum, form_field
+from common.core.schemas import LabelledEnum, form_field
 
 
 class Scheme(LabelledEnum):

@@ -1,13 +1,14 @@
 """The training endpoint of the model as a task: cached, limited, and runnable as an async job."""
 
-from common.datasets import IndicatorStore
-from common.settings import Settings
-from common.tasks import Limit, Task
+from common.core.settings import Settings
+from common.data.datasets import IndicatorStore
+from common.serving.registry import model_name
+from common.serving.tasks import Limit, Task
 from models.twolvlImp.imputation import impute
 from models.twolvlImp.options import check_predict_request
 from models.twolvlImp.schemas import PredictRequest, PredictResponse
 
-MODEL_NAME = "twolvlImp"
+MODEL_NAME = model_name(__name__)
 
 
 def _predict(store: IndicatorStore, request: PredictRequest, settings: Settings) -> PredictResponse:

@@ -18,7 +18,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.api_app.test_serving import start_server
+from tests.fixtures.servers import start_server
 
 # Debian's paths unless the environment names another Chrome (GitHub's runners ship their own).
 CHROMIUM = Path(os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium"))

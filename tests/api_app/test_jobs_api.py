@@ -12,18 +12,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.runtime import Runtime
-from common.settings import Settings
-from common.storage import open_storage
-from models import discover_models
-from tests.conftest import AzuriteServer, unique_storage_names
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+from common.serving.storage import open_storage
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
 
 POLL_SECONDS = 60
 
 
 def _runtime(settings: Settings, storage=None) -> Runtime:
-    tasks = [task for model in discover_models() for task in model.tasks]
-    return Runtime.create(settings, tasks, storage=storage)
+    return Runtime.create(settings.model_copy(update={"model_service": None}), storage=storage)
 
 
 @pytest.fixture(params=["memory", "azurite"])
@@ -46,7 +44,7 @@ def shared_storage(backend_settings: Settings):
 def app(backend_settings: Settings, shared_storage) -> Iterator[FastAPI]:
     """The app, with a job worker: the embedded one (memory) or a worker thread (Azurite)."""
     runtime = _runtime(backend_settings, shared_storage)
-    app = create_app(runtime=runtime)
+    app = create_app(runtime)
     stop = threading.Event()
     if shared_storage.kind != "memory":
         worker = threading.Thread(target=runtime.queue_worker().run, args=(stop,), daemon=True)
@@ -114,7 +112,7 @@ def test_cache_is_shared_by_app_instances(
 ) -> None:
     request = {**manual_request, "estimators": 15}
     assert api.post("/twolvlImp/predict", json=request).headers["x-cache"] == "miss"
-    other = create_app(runtime=_runtime(backend_settings, shared_storage))
+    other = create_app(_runtime(backend_settings, shared_storage))
     with TestClient(other) as second_instance:
         response = second_instance.post("/twolvlImp/predict", json=request)
     assert response.headers["x-cache"] == "hit"
@@ -135,7 +133,7 @@ def test_new_dataset_version_never_serves_an_old_result(
     meta = changed / "datasetMeta.csv"
     meta.write_text(meta.read_text().replace("(demo)", "(demo revised)"))
     settings = backend_settings.model_copy(update={"dataset_path": changed})
-    with TestClient(create_app(runtime=_runtime(settings, shared_storage))) as revised:
+    with TestClient(create_app(_runtime(settings, shared_storage))) as revised:
         response = revised.post("/twolvlImp/predict", json=request)
     assert response.headers["x-cache"] == "miss"
     assert response.json()["dataset_version"] != api.get("/").json()["dataset_version"]

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.api_app.test_serving import start_server
+from common.serving.runtime import Runtime
+from tests.fixtures.servers import start_server
 
 HEALTH_BUDGET_SECONDS = 1.0
 
@@ -90,7 +91,7 @@ def test_sync_training_past_its_timeout_is_a_504_and_still_cached(
 
     settings = demo_settings.model_copy(update={"sync_timeout_seconds": 0.5})
     request = {**slow_request, "estimators": 40, "interpolator": "KNNImputer"}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(Runtime.create(settings))) as client:
         response = client.post("/twolvlImp/predict", json=request)
         assert response.status_code == 504
         assert response.json()["code"] == "training_timeout"

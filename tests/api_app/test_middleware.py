@@ -5,13 +5,16 @@ from collections.abc import Iterator
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 
 LIMIT = 2_000
 
 
 def _limited_client(demo_settings: Settings) -> TestClient:
-    return TestClient(create_app(demo_settings.model_copy(update={"max_request_bytes": LIMIT})))
+    return TestClient(
+        create_app(Runtime.create(demo_settings.model_copy(update={"max_request_bytes": LIMIT})))
+    )
 
 
 def test_declared_oversized_body_is_a_413(demo_settings: Settings) -> None:

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 
 
 @pytest.fixture
@@ -28,7 +29,9 @@ def api(demo_settings: Settings, data_dir: Path) -> Iterator[TestClient]:
     settings = demo_settings.model_copy(
         update={"dataset_path": data_dir, "admin_api_keys": [SecretStr(key)]}
     )
-    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {key}"}) as client:
+    with TestClient(
+        create_app(Runtime.create(settings)), headers={"Authorization": f"Bearer {key}"}
+    ) as client:
         yield client
 
 
@@ -83,7 +86,7 @@ def test_periodic_check_picks_up_a_change(demo_settings: Settings, data_dir: Pat
     settings = demo_settings.model_copy(
         update={"dataset_path": data_dir, "dataset_check_interval": 0.2}
     )
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(Runtime.create(settings))) as api:
         before = api.get("/").json()["dataset_version"]
         _revise(data_dir)
         deadline = time.monotonic() + 20

@@ -5,8 +5,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.datasets import DATA_FILE
-from common.settings import SERVICE_NAME, Settings
+from common.core.settings import SERVICE_NAME, Settings
+from common.data.files import DATA_FILE
+from common.serving.runtime import Runtime
 
 
 def test_root_names_service_and_dataset_version(client: TestClient) -> None:
@@ -33,7 +34,9 @@ def test_healthz_and_readyz_once_loaded(client: TestClient) -> None:
 
 
 def test_readyz_is_503_before_the_data_is_loaded(demo_settings: Settings) -> None:
-    not_started = TestClient(create_app(demo_settings))  # no `with`: the lifespan does not run
+    not_started = TestClient(
+        create_app(Runtime.create(demo_settings))
+    )  # no `with`: the lifespan does not run
     response = not_started.get("/readyz")
     assert response.status_code == 503
     assert response.json()["code"] == "data_unavailable"
@@ -43,7 +46,7 @@ def test_readyz_is_503_before_the_data_is_loaded(demo_settings: Settings) -> Non
 def test_broken_dataset_is_reported_and_never_served(tmp_path: Path) -> None:
     (tmp_path / DATA_FILE).write_text("Country Code,Indicator Code,2000\nFJI,x,1\n")
     settings = Settings(dataset_path=tmp_path, demo_data_fallback=False)
-    with TestClient(create_app(settings)) as broken:
+    with TestClient(create_app(Runtime.create(settings))) as broken:
         ready = broken.get("/readyz")
         assert ready.status_code == 503
         assert "indicatorMeta.csv" in ready.json()["detail"]
@@ -88,7 +91,7 @@ def test_cors_origins_come_from_settings(demo_settings: Settings) -> None:
     settings = demo_settings.model_copy(
         update={"cors_origins": ["https://example.org"], "cors_origin_regex": None}
     )
-    custom = TestClient(create_app(settings))
+    custom = TestClient(create_app(Runtime.create(settings)))
     allowed = custom.get("/healthz", headers={"Origin": "https://example.org"})
     denied = custom.get("/healthz", headers={"Origin": "http://localhost:8080"})
     assert allowed.headers["access-control-allow-origin"] == "https://example.org"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks import twolvlimp_accuracy as accuracy
-from common.datasets import IndicatorStore, parse_dataset, read_folder
+from common.data.datasets import IndicatorStore, parse_dataset, read_folder
 from models.twolvlImp.options import target_options
 
 YEAR = 2015

@@ -22,9 +22,8 @@ import azure.functions as func
 import numpy as np
 import pytest
 
-from common.settings import Settings
-from tests.api_app.test_serving import start_server
-from tests.conftest import DEMO_YEAR, AzuriteServer, unique_storage_names
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 from tests.contract.frontend import (
     OPTIONS,
     PLATFORM_ORIGINS,
@@ -33,6 +32,9 @@ from tests.contract.frontend import (
     assert_frontend_answer,
     frontend_request,
 )
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
+from tests.fixtures.datasets import DEMO_YEAR
+from tests.fixtures.servers import start_server
 
 MAIN = importlib.import_module("main")
 FAST_TREES = 10
@@ -122,7 +124,7 @@ def _serve(dataset_dir: Path, year: int, dataset: str | None, azurite: AzuriteSe
         "RESULTS_CONTAINER": storage["results_container"],
         "LOG_LEVEL": "WARNING",
     }
-    function = MAIN.AsgiFunction(settings)
+    function = MAIN.AsgiFunction(Runtime.create(settings))
     with start_server(dataset_dir, environment) as url:
         served = Served(function, url, year, "", "", [], set())
         datasets = served.through_function("GET", f"/twolvlImp/datasets?target_year={year}")
@@ -139,7 +141,7 @@ def _serve(dataset_dir: Path, year: int, dataset: str | None, azurite: AzuriteSe
             {"content-type": "application/json"},
         ).json()  # fmt: skip
         served.manual_predictors = sorted(predictors)[:3]
-        served.gaps = _gaps(function.app.state.datasets.store, year, served.target)
+        served.gaps = _gaps(function.app.state.runtime.datasets.store, year, served.target)
         yield served
 
 

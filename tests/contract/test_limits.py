@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 from tests.helpers import assert_invalid
 
 CAP = 50
@@ -23,7 +24,7 @@ def _estimators_input(client: TestClient) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def capped(demo_dataset_dir: Path) -> Iterator[TestClient]:
     settings = Settings(dataset_path=demo_dataset_dir, demo_data_fallback=False, max_estimators=CAP)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(Runtime.create(settings))) as client:
         yield client
 
 

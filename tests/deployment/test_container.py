@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import AliasChoices
 
-from common.settings import Settings
+from common.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -78,7 +78,7 @@ def command(service: dict[str, Any]) -> list[str]:
 
 
 def setting_names() -> set[str]:
-    """Every environment variable name `common.settings.Settings` reads (case-insensitively)."""
+    """Every environment variable name `common.core.settings.Settings` reads (in any case)."""
     names = set()
     for name, field in Settings.model_fields.items():
         alias = field.validation_alias

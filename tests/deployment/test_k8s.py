@@ -21,11 +21,12 @@ import yaml
 from pydantic import AliasChoices
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.registry import available_model_names
+from common.serving.runtime import Runtime
 from deployment import service_gen
 from deployment.k8s import render_all
 from deployment.k8s.render import TEMPLATES_DIR, render, template_variables
-from models import available_model_names
 
 REPO = Path(__file__).resolve().parents[2]
 # ../shared next to the repository (or next to the folder of its worktrees).
@@ -60,7 +61,7 @@ def _pinned_kubernetes_version() -> str:
 KUBERNETES_VERSION = _pinned_kubernetes_version()
 
 # Settings read by the Functions host, not by the app: the only names the manifests may set
-# besides the app's settings (common.settings.Settings).
+# besides the app's settings (common.core.settings.Settings).
 FUNCTIONS_HOST_SETTINGS = {
     "FUNCTIONS_WORKER_RUNTIME",  # which language worker the host starts
     "AzureFunctionsJobHost__Logging__Console__IsEnabled",  # host logs on stdout
@@ -270,7 +271,7 @@ def test_terraform_and_python_whitespace_give_the_same_documents(
 def test_probe_paths_are_routes_of_the_app(manifests: dict[str, Manifest], file_name: str) -> None:
     manifest = manifests[file_name]
     model = _env(manifest)["MODEL_SERVICE"] or None
-    routes = set(create_app(Settings(model_service=model)).openapi()["paths"])
+    routes = set(create_app(Runtime.create(Settings(model_service=model))).openapi()["paths"])
     container = _container(manifest)
     probes = [
         container[p]["httpGet"]["path"] for p in ("startupProbe", "readinessProbe", "livenessProbe")
@@ -343,7 +344,9 @@ def test_a_model_service_serves_its_model_under_its_prefix(
     manifest = manifests[f"model-{model.lower()}.yaml"]
     settings = _settings_from(manifest, manifests["shared.yaml"], monkeypatch)
     assert settings.model_service == model
-    assert [spec.name for spec in create_app(settings).state.models] == [model]
+    assert [spec.name for spec in create_app(Runtime.create(settings)).state.runtime.models] == [
+        model
+    ]
     (match,) = manifest["HTTPRoute"]["spec"]["rules"][0]["matches"]
     assert match["path"] == {"type": "PathPrefix", "value": f"/{model}"}
 
@@ -353,7 +356,9 @@ def test_the_main_api_serves_every_model_under_slash(
 ) -> None:
     manifest = manifests["api.yaml"]
     settings = _settings_from(manifest, manifests["shared.yaml"], monkeypatch)
-    assert [spec.name for spec in create_app(settings).state.models] == MODELS
+    assert [
+        spec.name for spec in create_app(Runtime.create(settings)).state.runtime.models
+    ] == MODELS
     (match,) = manifest["HTTPRoute"]["spec"]["rules"][0]["matches"]
     assert match["path"] == {"type": "PathPrefix", "value": "/"}
 
@@ -583,7 +588,7 @@ def test_metrics_stay_inside_the_cluster(manifests: dict[str, Manifest]) -> None
     (rule,) = manifests["shared.yaml"]["HTTPRoute"]["spec"]["rules"]
     assert rule["matches"] == [{"path": {"type": "Exact", "value": "/metrics"}}]
     assert "backendRefs" not in rule and "filters" not in rule
-    routes = set(create_app(Settings()).openapi()["paths"])
+    routes = set(create_app(Runtime.create(Settings())).openapi()["paths"])
     assert "/metrics" in routes
     for file_name in SERVICE_FILES:
         assert _env(manifests[file_name])["METRICS_PUBLIC"] == "true"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from common.settings import Settings
+from common.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -281,7 +281,7 @@ def test_functions_deploy_sets_only_settings_the_app_reads() -> None:
     step = _step(load(PIPELINE)["jobs"]["functions"], "Add the dataset")
     fields = {name.upper() for name in Settings.model_fields}
     assert set(step["env"]) <= fields
-    assert "python -m common.dataset_share sync" in step["run"]
+    assert "python -m common.data.dataset_share sync" in step["run"]
 
 
 def test_function_package_holds_the_app_and_no_development_files(tmp_path: Path) -> None:

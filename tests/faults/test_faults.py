@@ -14,9 +14,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
-from tests.api_app.test_serving import start_server
-from tests.conftest import AzuriteServer, unique_storage_names, wait_for_job
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
+from tests.fixtures.servers import start_server
+from tests.helpers import wait_for_job
 
 
 def _submit(api: TestClient, request: dict[str, Any]):
@@ -34,7 +36,7 @@ def test_storage_outage_refuses_new_jobs_and_loses_none(
     )
     stop = threading.Event()
     try:
-        with TestClient(create_app(settings)) as api:
+        with TestClient(create_app(Runtime.create(settings))) as api:
             runtime = api.app.state.runtime
             accepted = [
                 _submit(api, {**manual_request, "estimators": 40 + n}).json()["id"]

@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api_app import create_app
-from common.demo_data import write_demo_dataset
-from common.errors import ErrorBody
-from common.settings import Settings
+from common.core.errors import ErrorBody
+from common.core.settings import Settings
+from common.data.demo_data import write_demo_dataset
+from common.serving.runtime import Runtime
 
 # Bounded so the suite stays fast; FUZZ_EXAMPLES raises it for a longer hunt.
 EXAMPLES_PER_ROUTE = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -40,7 +41,7 @@ def _fuzzed_app() -> FastAPI:
     settings = Settings(
         dataset_path=folder, demo_data_fallback=False, sync_timeout_seconds=30, log_level="WARNING"
     )
-    app = create_app(settings)
+    app = create_app(Runtime.create(settings))
     app.state.runtime.datasets.load()  # what the lifespan does; the fuzzer's client skips it
     return app
 
@@ -52,7 +53,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 @pytest.fixture(scope="module", autouse=True)
 def _remove_dataset() -> Iterator[None]:
     yield
-    shutil.rmtree(APP.state.settings.dataset_path, ignore_errors=True)
+    shutil.rmtree(APP.state.runtime.settings.dataset_path, ignore_errors=True)
 
 
 @schema.parametrize()

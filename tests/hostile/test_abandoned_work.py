@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from common.dependencies import client_address
-from tests.api_app.test_serving import start_server
-from tests.hostile.conftest import http, metric, send_and_hang_up
+from common.web.dependencies import client_address
+from tests.fixtures.servers import http, metric, send_and_hang_up, start_server
 
 # A slow request trains for 15 s or more here; an abandoned one must free its slot well before.
 RELEASE_SECONDS = 8

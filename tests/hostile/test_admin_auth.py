@@ -10,14 +10,17 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 
 ADMIN_ROUTES = [("POST", "/datasets/reload"), ("GET", "/metrics")]
 
 
 def _app(settings: Settings, keys: tuple[str, ...] = (), **change: object):
     return create_app(
-        settings.model_copy(update={"admin_api_keys": [SecretStr(k) for k in keys], **change})
+        Runtime.create(
+            settings.model_copy(update={"admin_api_keys": [SecretStr(k) for k in keys], **change})
+        )
     )
 
 
@@ -99,7 +102,9 @@ def test_the_function_entry_checks_admin_keys_too(
     demo_settings: Settings, admin_keys: tuple[str, str]
 ) -> None:
     entry = importlib.import_module("main").AsgiFunction(
-        demo_settings.model_copy(update={"admin_api_keys": [SecretStr(admin_keys[1])]})
+        Runtime.create(
+            demo_settings.model_copy(update={"admin_api_keys": [SecretStr(admin_keys[1])]})
+        )
     )
 
     def call(headers: dict[str, str]) -> func.HttpResponse:

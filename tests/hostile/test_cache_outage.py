@@ -7,10 +7,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.cache import ResultCache
-from common.settings import Settings
-from common.storage import StorageUnavailable, open_storage
-from tests.conftest import AzuriteServer, unique_storage_names
+from common.core.errors import StorageUnavailable
+from common.core.settings import Settings
+from common.serving.cache import ResultCache
+from common.serving.runtime import Runtime
+from common.serving.storage import open_storage
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
 
 
 def test_a_result_put_during_an_outage_stays_in_the_local_cache(
@@ -43,7 +45,7 @@ def test_identical_requests_do_not_train_again_while_storage_is_down(
     )
     request = {**manual_request, "estimators": 17}
     try:
-        with TestClient(create_app(settings)) as api:
+        with TestClient(create_app(Runtime.create(settings))) as api:
             server.stop()
             first = api.post("/twolvlImp/predict", json=request)
             assert first.status_code == 200 and first.headers["x-cache"] == "miss"

@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api_app import create_app
-from common.dataset_share import open_share, sync, upload
-from common.datasets import DATA_FILE, DATASET_META_FILE, INDICATOR_META_FILE, DatasetError
-from common.settings import Settings
-from tests.common.test_dataset_share import share_settings  # noqa: F401 - the fake share fixture
+from common.core.errors import DatasetInvalid
+from common.core.settings import Settings
+from common.data.dataset_share import open_share, sync, upload
+from common.data.files import DATA_FILE, DATASET_META_FILE, INDICATOR_META_FILE
+from common.serving.runtime import Runtime
 
 
 def _cut_at_a_line_break(folder: Path) -> None:
@@ -77,7 +78,9 @@ def api(demo_settings: Settings, data_dir: Path, admin_keys: tuple[str, str]) ->
     settings = demo_settings.model_copy(
         update={"dataset_path": data_dir, "admin_api_keys": [SecretStr(admin_keys[0])]}
     )
-    with TestClient(create_app(settings), headers={"X-API-Key": admin_keys[0]}) as client:
+    with TestClient(
+        create_app(Runtime.create(settings)), headers={"X-API-Key": admin_keys[0]}
+    ) as client:
         yield client
 
 
@@ -111,7 +114,7 @@ def test_errors_and_dataset_info_show_no_server_path(api: TestClient, data_dir: 
 
 
 def test_the_share_sync_does_not_publish_a_corrupt_dataset(
-    share_settings: Settings,  # noqa: F811
+    share_settings: Settings,
     demo_dataset_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -123,10 +126,10 @@ def test_the_share_sync_does_not_publish_a_corrupt_dataset(
     corrupt = tmp_path / "corrupt"
     shutil.copytree(demo_dataset_dir, corrupt)
     _cut_at_a_line_break(corrupt)
-    with pytest.raises(DatasetError, match="no row in"):
+    with pytest.raises(DatasetInvalid, match="no row in"):
         upload(share, corrupt)  # refused before anything is sent
     # A corrupt file on the share (written by another tool) is not swapped in either.
     share.get_file_client(DATA_FILE).upload_file((corrupt / DATA_FILE).read_bytes())
-    with pytest.raises(DatasetError, match="no row in"):
+    with pytest.raises(DatasetInvalid, match="no row in"):
         sync(share, mirror)
     assert (mirror / DATA_FILE).read_bytes() == good

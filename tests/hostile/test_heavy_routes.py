@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api_app import create_app
-from common.settings import Settings
-from tests.api_app.test_serving import start_server
-from tests.hostile.conftest import http, metric
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+from tests.fixtures.servers import http, metric, start_server
 
 HEAVY_ROUTES = [
     ("/twolvlImp/predict", "post"),
@@ -94,7 +94,7 @@ def test_survey_and_reload_are_shed_when_every_slot_is_busy(
 
 def test_a_survey_past_the_sync_timeout_is_a_504(demo_settings: Settings) -> None:
     settings = demo_settings.model_copy(update={"sync_timeout_seconds": 0.2})
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(Runtime.create(settings))) as api:
         response = api.post("/survey/clustering", json=_survey(6_000))
     assert response.status_code == 504, response.text
     assert response.json()["code"] == "training_timeout"
@@ -113,7 +113,7 @@ def test_a_reload_past_the_sync_timeout_is_a_504(
             "admin_api_keys": [SecretStr(key)],
         }
     )
-    with TestClient(create_app(settings), headers={"X-API-Key": key}) as api:
+    with TestClient(create_app(Runtime.create(settings)), headers={"X-API-Key": key}) as api:
         meta = folder / "datasetMeta.csv"
         meta.write_text(meta.read_text().replace("(demo)", "(demo revised)"))
         response = api.post("/datasets/reload")

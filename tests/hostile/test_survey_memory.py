@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 from tests.helpers import assert_invalid
 
 METADATA = [{"Question Name": "q", "Type": "categorical", "Factor": "f"}]
@@ -23,7 +24,7 @@ PEAK_FLOOR = 16 * 2**20
 
 @pytest.fixture(scope="module")
 def api(demo_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(demo_settings)) as client:
+    with TestClient(create_app(Runtime.create(demo_settings))) as client:
         yield client
 
 
@@ -91,7 +92,7 @@ def test_each_size_limit_is_a_422_naming_it(api: TestClient, data: Any, limit: s
 
 def test_limits_are_settings(demo_settings: Settings) -> None:
     settings = demo_settings.model_copy(update={"survey_max_rows": 10})
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(Runtime.create(settings))) as client:
         response = client.post(
             "/survey/clustering",
             content=_request([{"q": "a"}] * 11),
@@ -105,7 +106,7 @@ def test_limits_are_settings(demo_settings: Settings) -> None:
 def test_peak_memory_is_bounded_for_the_worst_body_under_the_byte_limit(
     api: TestClient, shape: str
 ) -> None:
-    limit = api.app.state.settings.max_request_bytes
+    limit = api.app.state.runtime.settings.max_request_bytes
     if shape == "distinct_keys":  # the body, as large as the limit allows
         records = [{f"k{n}": 0} for n in range(limit // 12)]
     elif shape == "tiny_records":

@@ -7,8 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.settings import Settings
+from common.core.sids import SIDS
+from common.serving.runtime import Runtime
 
 YEAR = 2015
 DATASET = "wdi"
@@ -18,7 +19,7 @@ COUNTRY = "FJI"
 
 @pytest.fixture(scope="module")
 def real_client(gapminder_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(gapminder_settings)) as client:
+    with TestClient(create_app(Runtime.create(gapminder_settings))) as client:
         yield client
 
 

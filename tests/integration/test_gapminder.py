@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 
 from api_app import create_app
 from benchmarks import twolvlimp_accuracy as accuracy
-from common.datasets import parse_dataset, read_folder
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.settings import Settings
+from common.core.sids import SIDS
+from common.data.datasets import parse_dataset, read_folder
+from common.serving.runtime import Runtime
 from models.twolvlImp.options import target_options
 
 YEAR = 2015
@@ -20,7 +21,7 @@ DATASET = "wdi"
 
 @pytest.fixture(scope="module")
 def real_client(gapminder_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(gapminder_settings)) as client:
+    with TestClient(create_app(Runtime.create(gapminder_settings))) as client:
         yield client
 
 
@@ -87,7 +88,7 @@ def test_holdout_history_beats_the_year_by_year_method(
     accuracy.write_blanked(gapminder_settings.dataset_path, tmp_path, cases)
     case = cases[0]
     blanked = Settings(dataset_path=tmp_path, demo_data_fallback=False)
-    with TestClient(create_app(blanked)) as client:
+    with TestClient(create_app(Runtime.create(blanked))) as client:
         predictors = client.post(
             "/twolvlImp/predictors",
             json={

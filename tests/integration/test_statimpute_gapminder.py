@@ -8,8 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.settings import Settings
+from common.core.sids import SIDS
+from common.serving.runtime import Runtime
 from models.statimpute.schemas import ORDER_METHODS, Direction, Method
 
 ORDER = 3
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:(?s).*maximal number of iteratio
 
 @pytest.fixture(scope="module")
 def real_client(gapminder_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(gapminder_settings)) as client:
+    with TestClient(create_app(Runtime.create(gapminder_settings))) as client:
         yield client
 
 

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import azure.functions as func
 import pytest
 
-from common.runtime import process_runtime
-from common.settings import get_settings
+from common.core.settings import get_settings
+from common.serving.runtime import Runtime, process_runtime
 
 MAIN = importlib.import_module("main")
 FUNCTION_DIR = Path(MAIN.__file__).parent
@@ -42,7 +42,7 @@ def _call(entry, request: func.HttpRequest) -> func.HttpResponse:
 @pytest.fixture(scope="module")
 def entry(demo_settings):
     """A fresh Function entry over the demo dataset on disk."""
-    function = MAIN.AsgiFunction(demo_settings)
+    function = MAIN.AsgiFunction(Runtime.create(demo_settings))
     return function.handle
 
 

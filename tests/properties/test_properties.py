@@ -5,7 +5,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.tasks import cache_key
+from common.serving.tasks import cache_key
 from models.correlation.algorithm import canonical_labels, cluster_countries, correlate_country
 from models.statimpute.algorithm import InterpolationError, fill_gaps
 from models.statimpute.schemas import Direction, Method

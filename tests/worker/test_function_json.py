@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from common.settings import Settings
+from common.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTING = "JOBS_QUEUE_NAME"

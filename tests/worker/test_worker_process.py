@@ -10,8 +10,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
-from tests.conftest import AzuriteServer, unique_storage_names, wait_for_job
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+from tests.fixtures.azurite import AzuriteServer, unique_storage_names
+from tests.helpers import wait_for_job
 
 REPO = Path(__file__).resolve().parents[2]
 VISIBILITY_SECONDS = 3
@@ -49,7 +51,7 @@ def test_job_of_a_killed_worker_completes_on_another(
     azurite: AzuriteServer, demo_settings: Settings, slow_request: dict[str, Any]
 ) -> None:
     settings = _settings(demo_settings, azurite)
-    with TestClient(create_app(settings)) as api:
+    with TestClient(create_app(Runtime.create(settings))) as api:
         body = {"model": "twolvlImp", "endpoint": "predict", "request": slow_request}
         job_id = api.post("/jobs", json=body).json()["id"]
         first = _start_worker(settings)

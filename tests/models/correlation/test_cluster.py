@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from common.demo_data import DEMO_YEARS
+from common.data.demo_data import DEMO_YEARS
 from tests.helpers import assert_invalid
 
 REQUEST = {"dataset": "demo_wdi", "category": "Economy", "year": 2015, "k": 3}

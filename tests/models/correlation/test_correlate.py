@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from common.demo_data import DEMO_YEARS
-from common.sids import SIDS
+from common.core.sids import SIDS
+from common.data.demo_data import DEMO_YEARS
 from tests.helpers import assert_invalid
 
 REQUEST = {"dataset": "demo_wdi", "category": "Economy", "country": "FJI", "year": 2015}

@@ -2,8 +2,8 @@
 
 from fastapi.testclient import TestClient
 
-from common.demo_data import DEMO_YEARS
-from common.sids import SIDS
+from common.core.sids import SIDS
+from common.data.demo_data import DEMO_YEARS
 from tests.helpers import assert_invalid
 
 DATASET = "demo_wdi"

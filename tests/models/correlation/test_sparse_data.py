@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 from tests.helpers import assert_invalid
 
 NAN = np.nan
@@ -64,7 +65,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder = tmp_path_factory.mktemp("tiny-dataset")
     _write_dataset(folder)
     settings = Settings(dataset_path=folder, demo_data_fallback=False)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(Runtime.create(settings))) as client:
         assert client.get("/readyz").status_code == 200
         yield client
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from common.demo_data import DEMO_YEARS
-from common.sids import SIDS
+from common.core.sids import SIDS
+from common.data.demo_data import DEMO_YEARS
 
 YEAR = 2015
 

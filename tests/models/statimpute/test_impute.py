@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
-from common.sids import SIDS
+from common.core.settings import Settings
+from common.core.sids import SIDS
+from common.serving.runtime import Runtime
 from models.statimpute.algorithm import ORDER_RANGES
 from models.statimpute.schemas import ORDER_METHODS, Direction, Method
 from tests.helpers import assert_invalid
@@ -270,7 +271,7 @@ def edge_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
     settings = Settings(
         dataset_path=folder, demo_data_fallback=False, dataset_max_abs_value=1.8e308
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(Runtime.create(settings))) as client:
         yield client
 
 

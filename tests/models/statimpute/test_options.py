@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from fastapi.testclient import TestClient
 
-from common.sids import SIDS
+from common.core.sids import SIDS
 
 
 def _sids_data(demo_dataset_dir) -> pd.DataFrame:

@@ -3,11 +3,12 @@
 from fastapi.testclient import TestClient
 
 from api_app import create_app
-from common.settings import Settings
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
 
 
 def test_oversized_survey_is_refused(demo_settings: Settings) -> None:
-    app = create_app(demo_settings.model_copy(update={"max_request_bytes": 10_000}))
+    app = create_app(Runtime.create(demo_settings.model_copy(update={"max_request_bytes": 10_000})))
     records = [{"q": "answer " * 10, "lat": -17.0, "lon": 178.0} for _ in range(500)]
     request = {
         "data": records,

@@ -5,7 +5,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestRegressor
 
-from models.twolvlImp import algorithm, estimator
+from models.twolvlImp import cross_section, history_method
 from models.twolvlImp.linear_trees import LinearPlusTrees
 from models.twolvlImp.schemas import Model
 
@@ -81,8 +81,8 @@ def test_constant_predictors_and_weights_are_handled() -> None:
 
 def _search(features: np.ndarray, target: np.ndarray) -> tuple:
     weights = np.ones(len(target))
-    folds = estimator._country_folds(len(target))
-    return estimator._search(features, target, weights, folds, Model.rfr, 10, n_jobs=1)
+    folds = history_method._country_folds(len(target))
+    return history_method._search(features, target, weights, folds, Model.rfr, 10, n_jobs=1)
 
 
 def test_the_search_puts_a_line_under_the_trees_when_the_relation_is_linear() -> None:
@@ -93,7 +93,7 @@ def test_the_search_puts_a_line_under_the_trees_when_the_relation_is_linear() ->
     # Both were refitted on every row and predict.
     features, _ = _linear_with_a_bump(5, seed=7)
     for fit in (overall, trees):
-        assert np.isfinite(estimator._predict(fit.members, features)[0]).all()
+        assert np.isfinite(history_method._predict(fit.members, features)[0]).all()
 
 
 def test_the_search_keeps_the_trees_alone_when_no_line_helps() -> None:
@@ -105,9 +105,9 @@ def test_the_search_keeps_the_trees_alone_when_no_line_helps() -> None:
 @pytest.mark.parametrize("model", [Model.gbr, Model.etr, Model.all])
 def test_every_regressor_can_sit_under_a_line(model: Model) -> None:
     features, target = _linear_with_a_bump(ROWS, seed=9)
-    overall, _ = estimator._search(
-        features, target, np.ones(ROWS), estimator._country_folds(ROWS), model, 10, n_jobs=1
+    overall, _ = history_method._search(
+        features, target, np.ones(ROWS), history_method._country_folds(ROWS), model, 10, n_jobs=1
     )
-    assert overall.model in algorithm.candidates(model)
-    prediction, spread = estimator._predict(overall.members, features[:5])
+    assert overall.model in cross_section.candidates(model)
+    prediction, spread = history_method._predict(overall.members, features[:5])
     assert np.isfinite(prediction).all() and (spread >= 0).all()

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from common.demo_data import DEMO_YEARS
+from common.data.demo_data import DEMO_YEARS
 
 
 def test_sample_sizes_follow_the_thresholds(client: TestClient) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from common.sids import SIDS
+from common.core.sids import SIDS
 from models.twolvlImp.imputation import impute
 from models.twolvlImp.schemas import Method, PredictRequest
 
@@ -172,7 +172,7 @@ def test_each_method_is_deterministic(
     client: TestClient, history_request: dict[str, Any], method: Method
 ) -> None:
     """Trained twice outside the result cache, the same request gives the same answer."""
-    store = client.app.state.datasets.store
+    store = client.app.state.runtime.datasets.store
     request = PredictRequest(**{**history_request, "method": method.value})
     first, second = impute(store, request), impute(store, request)
     assert first.model_dump() == second.model_dump()

@@ -45,7 +45,7 @@ locals {
 
   function_app_settings = merge(
     {
-      # App settings (common/settings.py). A missing dataset is an error that /readyz reports,
+      # App settings (common/core/settings.py). A missing dataset is an error that /readyz reports,
       # never the demo data.
       DATASET_PATH       = local.function_dataset_path
       DEMO_DATA_FALLBACK = "false"

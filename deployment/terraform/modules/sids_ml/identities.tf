@@ -123,7 +123,7 @@ resource "azurerm_role_assignment" "identities" {
   skip_service_principal_aad_check = true
 }
 
-# Operators upload the dataset with `python -m common.dataset_share upload` (the Azure Files
+# Operators upload the dataset with `python -m common.data.dataset_share upload` (the Azure Files
 # REST API with an Entra token, which needs a privileged file data role).
 resource "azurerm_role_assignment" "dataset_operators" {
   for_each = local.operators

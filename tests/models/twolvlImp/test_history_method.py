@@ -1,0 +1,143 @@
+"""The history method (`history_method.estimate`) on a small synthetic panel (countries x years)."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.twolvlImp import history_method
+from models.twolvlImp.schemas import Interval, Model
+
+COUNTRIES, YEARS, YEAR = 150, 9, 4
+SIDS = 50
+INNER = range(0, 20)  # SIDS missing only the target year
+WHOLE = range(20, 30)  # SIDS never measured
+
+
+def _panel(seed: int = 0) -> tuple[history_method.HistoryProblem, np.ndarray]:
+    """Each country's target: a level set by its predictors plus its own trend over the years.
+
+    The cross-section sees the level; only a country's history shows its own offset and trend.
+    """
+    rng = np.random.default_rng(seed)
+    predictors = rng.normal(size=(COUNTRIES, 3))
+    offset = rng.normal(scale=1.0, size=COUNTRIES)
+    slope = rng.normal(scale=0.3, size=COUNTRIES)
+    level = 2 * predictors[:, 0] + predictors[:, 1] + offset
+    years = np.arange(YEARS)
+    truth = level[:, None] + slope[:, None] * (years - YEAR)
+    truth = truth + rng.normal(scale=0.02, size=truth.shape)
+    series = truth.copy()
+    series[list(INNER), YEAR] = np.nan
+    series[list(WHOLE), :] = np.nan
+    drift = predictors[:, None, :] + 0.01 * years[None, :, None]
+    countries = pd.Index([f"C{i:03d}" for i in range(COUNTRIES)])
+    problem = history_method.HistoryProblem(
+        countries=countries,
+        sids_mask=np.arange(COUNTRIES) < SIDS,
+        year_position=YEAR,
+        target_series=series,
+        predictors=pd.DataFrame(predictors, index=countries, columns=["p0", "p1", "p2"]),
+        predictor_series=drift,
+        target="t",
+        companions=[],
+        companion_series=np.empty((COUNTRIES, YEARS, 0)),
+    )
+    return problem, truth[:, YEAR]
+
+
+def _estimate(problem: history_method.HistoryProblem, **change) -> history_method.Estimate:
+    options = {"model": Model.rfr, "estimators": 20, "interval": Interval.quantile, "n_jobs": 1}
+    return history_method.estimate(problem, **{**options, **change})
+
+
+@pytest.fixture(scope="module")
+def panel() -> tuple[history_method.HistoryProblem, np.ndarray]:
+    return _panel()
+
+
+@pytest.fixture(scope="module")
+def result(panel) -> history_method.Estimate:
+    return _estimate(panel[0])
+
+
+def _errors(estimate: history_method.Estimate, truth: np.ndarray, rows: range) -> np.ndarray:
+    codes = [f"C{i:03d}" for i in rows]
+    return np.abs(estimate.prediction[codes].to_numpy() - truth[list(rows)])
+
+
+def test_only_sids_missing_the_year_are_estimated(panel, result) -> None:
+    expected = {f"C{i:03d}" for i in [*INNER, *WHOLE]}
+    assert set(result.prediction.index) == expected
+    assert set(result.lower.index) == set(result.upper.index) == expected
+
+
+def test_history_beats_the_cross_section_inside_a_series(panel, result) -> None:
+    problem, truth = panel
+    hidden = problem.target_series.copy()
+    hidden[list(INNER)] = np.nan  # the same countries, never measured
+    without_history = _estimate(dataclasses.replace(problem, target_series=hidden))
+    with_history = np.median(_errors(result, truth, INNER))
+    cross_section = np.median(_errors(without_history, truth, INNER))
+    assert with_history < 0.25 * cross_section
+    assert with_history < 0.1  # the offset (sd 1) is recovered from the country's own values
+
+
+def test_countries_without_history_get_the_cross_section_estimate(panel, result) -> None:
+    problem, _ = panel
+    hidden = problem.target_series.copy()
+    hidden[list(INNER)] = np.nan
+    cross_only = _estimate(dataclasses.replace(problem, target_series=hidden))
+    whole = [f"C{i:03d}" for i in WHOLE]
+    pd.testing.assert_series_equal(result.prediction[whole], cross_only.prediction[whole])
+    pd.testing.assert_series_equal(result.upper[whole], cross_only.upper[whole])
+
+
+@pytest.mark.parametrize("interval", list(Interval))
+@pytest.mark.parametrize("model", [Model.rfr, Model.gbr, Model.all])
+def test_intervals_contain_estimates_and_mostly_the_truth(panel, model, interval) -> None:
+    problem, truth = panel
+    estimate = _estimate(problem, model=model, interval=interval, estimators=10)
+    assert (estimate.lower <= estimate.prediction).all()
+    assert (estimate.prediction <= estimate.upper).all()
+    rows = [int(code[1:]) for code in estimate.prediction.index]
+    inside = (estimate.lower.to_numpy() <= truth[rows]) & (truth[rows] <= estimate.upper.to_numpy())
+    assert inside.mean() >= 0.7
+    widths = estimate.upper - estimate.lower
+    inner = [f"C{i:03d}" for i in INNER]
+    whole = [f"C{i:03d}" for i in WHOLE]
+    # Knowing the country's own values narrows its interval.
+    assert widths[inner].median() < 0.5 * widths[whole].median()
+
+
+def test_importances_credit_the_target_history_and_sum_to_one(result) -> None:
+    importances = result.feature_importances
+    assert set(importances.index) == {"p0", "p1", "p2", "t"}
+    assert importances.sum() == pytest.approx(1.0)
+    assert importances["t"] > 0.05
+    assert importances["p0"] > importances["p2"]
+
+
+def test_same_problem_gives_the_same_estimate(panel, result) -> None:
+    again = _estimate(panel[0])
+    pd.testing.assert_series_equal(again.prediction, result.prediction)
+    pd.testing.assert_series_equal(again.upper, result.upper)
+    assert again.rmse == result.rmse
+
+
+def test_estimates_stay_within_the_values_the_indicator_took(panel) -> None:
+    problem, _ = panel
+    counts = np.abs(problem.target_series) * 1000  # non-negative and skewed: an asinh scale
+    estimate = _estimate(dataclasses.replace(problem, target_series=counts))
+    assert estimate.lower.min() >= np.nanmin(counts)
+    assert estimate.upper.max() <= np.nanmax(counts)
+
+
+def test_nothing_to_fill_is_fine(panel) -> None:
+    problem, truth = panel
+    full = problem.target_series.copy()
+    full[:, YEAR] = truth
+    estimate = _estimate(dataclasses.replace(problem, target_series=full))
+    assert estimate.prediction.empty and estimate.upper.empty
+    assert estimate.rmse > 0
