@@ -11,24 +11,9 @@ from typing import Any
 import pytest
 
 from common.serving.runtime import Runtime
-from tests.fixtures.servers import start_server
+from tests.fixtures.servers import http, start_server
 
 HEALTH_BUDGET_SECONDS = 1.0
-
-
-def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"content-type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, _lower(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, _lower(error.headers), error.read()
-
-
-def _lower(headers: Any) -> dict[str, str]:
-    return {name.lower(): value for name, value in headers.items()}
 
 
 def _in_progress(url: str) -> float:
@@ -57,7 +42,7 @@ def test_busy_service_sheds_load_and_stays_responsive(
     one_slot_server: str, slow_request: dict[str, Any], manual_request: dict[str, Any]
 ) -> None:
     url = one_slot_server
-    slow = threading.Thread(target=_post, args=(f"{url}/twolvlImp/predict", slow_request))
+    slow = threading.Thread(target=http, args=("POST", f"{url}/twolvlImp/predict", slow_request))
     slow.start()
     deadline = time.monotonic() + 30
     while _in_progress(url) < 1:
@@ -65,7 +50,9 @@ def test_busy_service_sheds_load_and_stays_responsive(
         time.sleep(0.05)
 
     started = time.monotonic()
-    status, headers, body = _post(f"{url}/twolvlImp/predict", {**manual_request, "estimators": 31})
+    status, headers, body = http(
+        "POST", f"{url}/twolvlImp/predict", {**manual_request, "estimators": 31}
+    )
     assert status == 503
     assert headers["retry-after"] == "7"
     assert json.loads(body)["code"] == "overloaded"
@@ -78,7 +65,7 @@ def test_busy_service_sheds_load_and_stays_responsive(
         assert time.monotonic() - started < HEALTH_BUDGET_SECONDS
     slow.join(timeout=120)
     assert _in_progress(url) == 0
-    status, _, _ = _post(f"{url}/twolvlImp/predict", {**manual_request, "estimators": 31})
+    status, _, _ = http("POST", f"{url}/twolvlImp/predict", {**manual_request, "estimators": 31})
     assert status == 200
 
 
