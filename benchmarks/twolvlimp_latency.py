@@ -16,11 +16,19 @@ Measured on the Gapminder Systema Globalis extract at ../shared/data/gapminder-s
 4. A cached answer: the same simple request again (X-Cache: hit).
 5. The peak RSS of this process after those requests.
 6. The targets of the issue, each with PASS or FAIL.
+7. The front end's settings (AFS, 10 predictors, KNNImputer, rfr, quantile, `history`) with 100,
+   500 and 1,000 trees, the IterativeImputer (the first request of a year) and model `all`, each
+   over the same FRONTEND_CASES (year, target) cases (one per year): median and max, and the
+   ratio of the median to the median of one RandomForestRegressor fit with the requested number
+   of trees on each request's training matrix, timed in the same run (`frontend_rows`).
 
 Run from the repository root (`make benchmark` does exactly this):
 
     .venv/bin/python -m benchmarks.twolvlimp_latency [--dataset PATH] [--cases N]
-        [--reference-cases N] [--json FILE]
+        [--reference-cases N] [--json FILE] [--frontend] [--frontend-rows KEY ...]
+
+`--frontend` measures only the rows of 7; `--frontend-rows` picks some of them (default, 500,
+1000, iterative, all).
 
 If the dataset folder is absent the script says so and exits with status 0.
 """
@@ -36,15 +44,21 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sklearn.ensemble import RandomForestRegressor
 
 from api_app import create_app
 from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, write_figures
 from common.core.settings import Settings
+from common.data.datasets import IndicatorStore
 from common.serving.runtime import Runtime
+from models.twolvlImp.cross_section import SEED
+from models.twolvlImp.schemas import Interpolator
+from models.twolvlImp.year_caches import imputed_year
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,6 +84,18 @@ SPEED_UP_TARGET = 10.0
 CACHED_TARGET_SECONDS = 0.020
 COLD_START_TARGET_SECONDS = 3.0
 PEAK_RSS_TARGET_MB = 600.0
+
+# The front end's defaults (and its largest tree counts), over one case per year so that each
+# IterativeImputer request is the first of its year.
+FRONTEND_YEARS = (2000, 2005, 2010, 2015, 2019)
+FRONTEND_FIELDS: dict[str, Any] = {**COMMON_FIELDS, "estimators": 100, "method": "history"}
+FRONTEND_ROWS: dict[str, tuple[str, dict[str, Any]]] = {  # key: (label, change of the default)
+    "default": ("AFS 10, rfr, 100 trees (the default)", {}),
+    "500": ("same, 500 trees", {"estimators": 500}),
+    "1000": ("same, 1000 trees", {"estimators": 1000}),
+    "iterative": ("same, IterativeImputer (first of a year)", {"interpolator": "IterativeImputer"}),
+    "all": ("same, model all", {"model": "all"}),
+}
 
 # Runs in a fresh interpreter; prints its timing and peak RSS as one JSON line.
 COLD_START_CODE = """
@@ -124,6 +150,16 @@ def parse_args() -> argparse.Namespace:
         help="cases timed with the year-by-year reference (default: all; each takes ~20 s)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--frontend", action="store_true", help="only the rows at the front end's settings"
+    )
+    parser.add_argument(
+        "--frontend-rows",
+        nargs="+",
+        choices=list(FRONTEND_ROWS),
+        default=list(FRONTEND_ROWS),
+        help="which of those rows (default: all)",
+    )
     args = parser.parse_args()
     if args.cases < 1 or (args.reference_cases is not None and args.reference_cases < 1):
         parser.error("--cases and --reference-cases must be at least 1")
@@ -212,6 +248,96 @@ def warm_up(client: TestClient, cases: list[Case]) -> dict[int, float]:
             body = predict_body(case, False, estimators=COMMON_FIELDS["estimators"] + 1)
             seconds[case.year] = time_request(client, body, "miss")
     return seconds
+
+
+def frontend_cases(client: TestClient) -> list[Case]:
+    """One case per year of FRONTEND_YEARS: the n-th wdi target (sorted codes) of the n-th year."""
+    cases = []
+    for rank, year in enumerate(FRONTEND_YEARS):
+        query: dict[str, str | int] = {"target_year": year, "dataset": DATASET}
+        targets = sorted(checked(client.get("/twolvlImp/targets", params=query), "targets"))
+        cases.append(manual_case(client, year, targets[rank % len(targets)]))
+    return cases
+
+
+def frontend_body(case: Case, **change: Any) -> dict[str, Any]:
+    return predict_body(case, True, **{**FRONTEND_FIELDS, **change})
+
+
+def reference_fit_seconds(
+    store: IndicatorStore, case: Case, predictors: list[str], trees: int
+) -> tuple[float, float]:
+    """Wall and CPU seconds of one RandomForestRegressor fit with `trees` trees on the request's
+    training matrix: the countries with the target in the year x the request's predictors."""
+    matrix = imputed_year(store, case.year, Interpolator.KNNImputer)
+    target = store.year_matrix(case.year)[case.target].reindex(matrix.index)
+    rows = target.notna().to_numpy()
+    features, values = matrix.loc[rows, predictors].to_numpy(), target[rows].to_numpy()
+    start, cpu = time.perf_counter(), time.process_time()
+    RandomForestRegressor(n_estimators=trees, random_state=SEED).fit(features, values)
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def frontend_row(
+    client: TestClient, store: IndicatorStore, cases: list[Case], change: dict[str, Any]
+) -> dict[str, Any]:
+    """Each case's request time and reference fit time, their medians, max and ratio. CPU
+    seconds (of this process) too: on a shared machine they vary less than wall seconds."""
+    seconds, fits, cpu, fits_cpu = [], [], [], []
+    for case in cases:
+        body = frontend_body(case, **change)
+        start, cpu_start = time.perf_counter(), time.process_time()
+        response = client.post("/twolvlImp/predict", json=body)
+        seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+        answer = checked(response, f"predict {case.year} {case.target} {change}")
+        if response.headers.get("x-cache") != "miss":
+            raise SystemExit(f"expected a cache miss for {body}")
+        predictors = [name for name in answer["model_feature_names"] if name != case.target]
+        fit, fit_cpu = reference_fit_seconds(store, case, predictors, body["estimators"])
+        fits.append(fit)
+        fits_cpu.append(fit_cpu)
+    return {
+        "request": {**FRONTEND_FIELDS, **change},
+        "median": statistics.median(seconds),
+        "max": max(seconds),
+        "fit_median": statistics.median(fits),
+        "ratio": statistics.median(seconds) / statistics.median(fits),
+        "cpu_median": statistics.median(cpu),
+        "fit_cpu_median": statistics.median(fits_cpu),
+        "cpu_ratio": statistics.median(cpu) / statistics.median(fits_cpu),
+        "seconds": seconds,
+        "fit_seconds": fits,
+        "cpu_seconds": cpu,
+        "fit_cpu_seconds": fits_cpu,
+    }
+
+
+def frontend_rows(client: TestClient, keys: list[str]) -> dict[str, Any]:
+    """The rows `keys` of FRONTEND_ROWS, each year's KNN caches filled first (untimed)."""
+    app = cast(FastAPI, client.app)  # TestClient types it as any ASGI app
+    store = app.state.runtime.datasets.require_store()
+    cases = frontend_cases(client)
+    warm_up(client, cases)
+    chosen = [FRONTEND_ROWS[key] for key in FRONTEND_ROWS if key in keys]
+    rows = {label: frontend_row(client, store, cases, change) for label, change in chosen}
+    return {"cases": [asdict(case) for case in cases], "rows": rows}
+
+
+def report_frontend(figures: dict[str, Any]) -> None:
+    print(f"front end's settings, {len(figures['cases'])} cases (one a year):")
+    for case in figures["cases"]:
+        print(f"             {case['year']} {case['target']}")
+    print(
+        f"{'request (wall; then CPU)':<44}{'median':>10}{'max':>10}{'1 fit':>10}{'ratio':>8}"
+        f"{'CPU':>10}{'1 fit':>10}{'ratio':>8}"
+    )
+    for label, row in figures["rows"].items():
+        print(
+            f"{label:<44}{row['median']:8.2f} s{row['max']:8.2f} s"
+            f"{row['fit_median']:8.3f} s{row['ratio']:7.1f}x"
+            f"{row['cpu_median']:8.2f} s{row['fit_cpu_median']:8.3f} s{row['cpu_ratio']:7.1f}x"
+        )
 
 
 def verdict(passed: bool) -> str:
@@ -327,15 +453,29 @@ def report(figures: dict[str, Any]) -> None:
         print(f"{target:<30}{measured:>10}  {result}")
 
 
+def run_frontend(dataset: Path, keys: list[str]) -> dict[str, Any]:
+    """A fresh app, so that each IterativeImputer request is the first of its year."""
+    settings = Settings(dataset_path=dataset, demo_data_fallback=False, log_level="WARNING")
+    with TestClient(create_app(Runtime.create(settings))) as client:
+        return frontend_rows(client, keys)
+
+
 def main() -> None:
     args = parse_args()
     if not dataset_available(args.dataset):
         return
     start = time.perf_counter()
-    figures = run(args.dataset, args.cases, args.reference_cases)
-    figures["targets"] = {target: result for target, _, result in targets(figures)}
+    figures: dict[str, Any]
+    if args.frontend:
+        figures = {"frontend": run_frontend(args.dataset, args.frontend_rows)}
+    else:
+        figures = run(args.dataset, args.cases, args.reference_cases)
+        figures["targets"] = {target: result for target, _, result in targets(figures)}
+        figures["frontend"] = run_frontend(args.dataset, args.frontend_rows)
+        report(figures)
+        print()
+    report_frontend(figures["frontend"])
     figures["run_seconds"] = time.perf_counter() - start
-    report(figures)
     print(f"\nbenchmark run took {figures['run_seconds']:.0f} s")
     write_figures(args.json, figures)
 

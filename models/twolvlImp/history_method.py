@@ -211,7 +211,7 @@ def _member_predictions(member: RegressorMixin, features: np.ndarray) -> list[np
         linear = member.linear_part(features)
         return [linear + part for part in _member_predictions(member.trees_, features)]
     if isinstance(member, RandomForestRegressor | ExtraTreesRegressor):
-        return [tree.predict(features) for tree in member.estimators_]
+        return cross_section.tree_predictions(member, features)
     return [member.predict(features)]
 
 

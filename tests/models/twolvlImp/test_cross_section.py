@@ -153,3 +153,17 @@ def test_relative_rmse_uses_mean_then_range() -> None:
     assert cross_section.relative_rmse(1.0, pd.Series([4.0, 6.0])) == pytest.approx(0.2)
     # A mean near zero would blow the ratio up: the range is used instead.
     assert cross_section.relative_rmse(1.0, pd.Series([-5.0, 5.0])) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("forest", [Model.rfr, Model.etr])
+def test_tree_predictions_equal_each_trees_own_predict(frames, forest) -> None:
+    """The shortcut (one float32 conversion, no per-tree input checks) gives bit for bit what
+    each tree's checked `predict` gives, on float64 rows in either memory order."""
+    features, target = frames
+    fitted = cross_section.make_regressor(forest, 20).fit(features.to_numpy(), target)
+    rows = features.to_numpy()[:30] * 1.37  # values the trees never saw
+    for layout in (np.ascontiguousarray(rows), np.asfortranarray(rows)):
+        fast = np.stack(cross_section.tree_predictions(fitted, layout))
+        checked = np.stack([tree.predict(layout) for tree in fitted.estimators_])
+        assert fast.dtype == checked.dtype
+        assert np.array_equal(fast, checked)
