@@ -151,7 +151,8 @@ class TaskExecutor:
     async def run(
         self, task: Task, request: BaseModel, store: IndicatorStore, caller: Caller = Caller()
     ) -> tuple[bytes, bool]:
-        """The response as JSON bytes, and whether it came from the cache."""
+        """The response as JSON bytes, and whether it came from the cache (`request` validated
+        by the caller, as `Task.validate` does)."""
         key = cache_key(store.version, task, request)
         cached = await anyio.to_thread.run_sync(self.cached, key)
         if cached is not None:

@@ -242,6 +242,8 @@ class JobRunner:
             task = self.tasks.find(record.model, record.endpoint)
             store = self.datasets.require_store()
             request = self.tasks.parse(task, record.request)
+            # Checked again (it was at submission): this process's data may be a newer version.
+            task.validate(store, request, self.settings)
             work = lambda: task.compute(store, request, self.settings)  # noqa: E731
             payload = self.slots.run_unbounded(work) if self.slots else work()
         except StorageUnavailable:

@@ -55,8 +55,9 @@ class Task:
         self.check(store, request)
 
     def compute(self, store: IndicatorStore, request: BaseModel, settings: Settings) -> bytes:
-        """Check and run the request; the response as JSON bytes (what the cache stores)."""
-        self.validate(store, request, settings)
+        """Run a request already validated against `store`; the response as JSON bytes (what the
+        cache stores). Sync routes validate before they queue for a slot, job workers on taking
+        the job."""
         return self.run(store, request, settings).model_dump_json().encode()
 
 

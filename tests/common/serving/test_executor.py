@@ -100,3 +100,15 @@ def test_a_different_request_beyond_the_limits_is_refused(demo_settings: Setting
 
     asyncio.run(two_different())
     assert executor.slots.running == 0 and executor.slots.waiting == 0
+
+
+def test_the_executor_leaves_checking_to_the_route(demo_settings: Settings, store) -> None:
+    """A sync request is checked once, by its route, before it queues for a slot."""
+    checks: list[Numbers] = []
+    model = GatedModel()
+    model.gate.set()
+    task = Task("checked", "run", Numbers, lambda store, request: checks.append(request), model.run)
+    executor = _executor(demo_settings, running=1, waiting=0)
+    payload, hit = asyncio.run(executor.run(task, Numbers(value=3), store))
+    assert Numbers.model_validate_json(payload).value == 6 and not hit
+    assert checks == [] and model.calls == 1
