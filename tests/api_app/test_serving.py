@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.servers import http_get, start_server
+from benchmarks.load.run import http_get
+from tests.fixtures.servers import start_server
 
 
 @pytest.fixture(scope="module")
