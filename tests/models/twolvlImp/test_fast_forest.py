@@ -1,11 +1,18 @@
 """The fast forests build exactly scikit-learn's trees: a pin check against the stock estimators
 (a scikit-learn upgrade that changes how forests draw or build their trees fails here)."""
 
+from typing import Any
+
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.model_selection import GridSearchCV, KFold
 
+from api_app import create_app
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+from models.twolvlImp import cross_section
 from models.twolvlImp.fast_forest import FastExtraTrees, FastRandomForest
 
 PAIRS = [(RandomForestRegressor, FastRandomForest), (ExtraTreesRegressor, FastExtraTrees)]
@@ -80,3 +87,49 @@ def test_an_unsupported_setting_takes_scikit_learns_own_path() -> None:
     stock = RandomForestRegressor(**settings).fit(features, target)
     fast = FastRandomForest(**settings).fit(features, target)
     _assert_same(stock, fast, features[:10])
+
+
+class _CountedStockForest:
+    """A stock forest that counts its fits (the stock run must really use the stock forests)."""
+
+    fits = 0
+
+    def fit(self, *args, **kwargs):
+        _CountedStockForest.fits += 1
+        return super().fit(*args, **kwargs)
+
+
+class _StockRandomForest(_CountedStockForest, RandomForestRegressor):
+    pass
+
+
+class _StockExtraTrees(_CountedStockForest, ExtraTreesRegressor):
+    pass
+
+
+def _answers(settings: Settings, requests: list[dict[str, Any]]) -> list[bytes]:
+    with TestClient(create_app(Runtime.create(settings))) as client:
+        responses = [client.post("/twolvlImp/predict", json=request) for request in requests]
+    assert all(response.status_code == 200 for response in responses)
+    return [response.content for response in responses]
+
+
+def test_predict_answers_are_byte_identical_to_the_stock_forests(
+    demo_settings: Settings, manual_request: dict[str, Any], monkeypatch
+) -> None:
+    automatic = {**manual_request, "scheme": "AFS", "number_predictor": 5, "estimators": 20}
+    automatic["manual_predictors"] = None
+    requests = [
+        automatic,
+        {**automatic, "model": "all", "interval": "bootstrap"},
+        {**automatic, "method": "cross_section", "model": "etr"},
+        {**manual_request, "interpolator": "IterativeImputer"},
+    ]
+    fast = _answers(demo_settings, requests)
+    with monkeypatch.context() as patch:
+        patch.setattr(cross_section, "FastRandomForest", _StockRandomForest)
+        patch.setattr(cross_section, "FastExtraTrees", _StockExtraTrees)
+        patch.setattr(cross_section, "_CheckedExtraTrees", _StockExtraTrees)
+        stock = _answers(demo_settings, requests)
+    assert _CountedStockForest.fits > 0
+    assert fast == stock
