@@ -36,6 +36,14 @@ def _assert_same(stock, fast, query: np.ndarray) -> None:
         np.testing.assert_array_equal(theirs.predict(rows), ours.predict(rows))
         np.testing.assert_array_equal(theirs.tree_.threshold, ours.tree_.threshold)
     np.testing.assert_array_equal(stock.feature_importances_, fast.feature_importances_)
+    per_tree = cross_section.tree_predictions(fast, query)
+    np.testing.assert_array_equal(
+        np.stack(per_tree), np.stack(_stock_tree_predictions(stock, query))
+    )
+
+
+def _stock_tree_predictions(forest, query: np.ndarray) -> list[np.ndarray]:
+    return [tree.predict(query.astype(np.float32)) for tree in forest.estimators_]
 
 
 @pytest.mark.parametrize(("stock_class", "fast_class"), PAIRS)
