@@ -1,0 +1,143 @@
+"""The fast forests build exactly scikit-learn's trees: a pin check against the stock estimators
+(a scikit-learn upgrade that changes how forests draw or build their trees fails here)."""
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+from sklearn.model_selection import GridSearchCV, KFold
+
+from api_app import create_app
+from common.core.settings import Settings
+from common.serving.runtime import Runtime
+from models.twolvlImp import cross_section
+from models.twolvlImp.fast_forest import FastExtraTrees, FastRandomForest
+
+PAIRS = [(RandomForestRegressor, FastRandomForest), (ExtraTreesRegressor, FastExtraTrees)]
+
+
+def _problem(rows: int, columns: int, seed: int, gaps: bool) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(rows, columns))
+    target = features[:, 0] * 3 + np.sin(features[:, 1]) + rng.normal(scale=0.3, size=rows)
+    if gaps:
+        features[rng.random(features.shape) < 0.1] = np.nan
+    return features, target
+
+
+def _assert_same(stock, fast, query: np.ndarray) -> None:
+    assert len(stock.estimators_) == len(fast.estimators_)
+    np.testing.assert_array_equal(stock.predict(query), fast.predict(query))
+    rows = query.astype(np.float32)
+    for ours, theirs in zip(fast.estimators_, stock.estimators_, strict=True):
+        assert ours.random_state == theirs.random_state
+        np.testing.assert_array_equal(theirs.predict(rows), ours.predict(rows))
+        np.testing.assert_array_equal(theirs.tree_.threshold, ours.tree_.threshold)
+    np.testing.assert_array_equal(stock.feature_importances_, fast.feature_importances_)
+    per_tree = cross_section.tree_predictions(fast, query)
+    np.testing.assert_array_equal(
+        np.stack(per_tree), np.stack(_stock_tree_predictions(stock, query))
+    )
+
+
+def _stock_tree_predictions(forest, query: np.ndarray) -> list[np.ndarray]:
+    return [tree.predict(query.astype(np.float32)) for tree in forest.estimators_]
+
+
+@pytest.mark.parametrize(("stock_class", "fast_class"), PAIRS)
+@pytest.mark.parametrize(
+    ("rows", "columns", "seed", "params"),
+    [
+        (200, 12, 7, {}),
+        (57, 3, 0, {"max_depth": 5}),
+        (150, 40, 3, {"max_features": "sqrt", "min_samples_leaf": 3}),
+        (90, 8, 11, {"max_features": 0.5, "max_depth": 10, "min_samples_split": 0.1}),
+        (120, 6, 5, {"bootstrap": True, "max_samples": 0.7, "min_weight_fraction_leaf": 0.01}),
+        (120, 6, 5, {"bootstrap": False, "max_features": 3}),
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_trees_are_scikit_learns(
+    stock_class, fast_class, rows: int, columns: int, seed: int, params: dict, weighted: bool
+) -> None:
+    features, target = _problem(rows, columns, seed, gaps=False)
+    weights = np.random.default_rng(seed).random(rows) + 0.1 if weighted else None
+    settings = {"n_estimators": 25, "random_state": seed, **params}
+    stock = stock_class(**settings).fit(features, target, sample_weight=weights)
+    fast = fast_class(**settings).fit(features, target, sample_weight=weights)
+    _assert_same(stock, fast, _problem(30, columns, seed + 1, gaps=False)[0])
+
+
+@pytest.mark.parametrize(("stock_class", "fast_class"), PAIRS)
+def test_missing_values_and_grid_search_are_scikit_learns(stock_class, fast_class) -> None:
+    features, target = _problem(160, 7, 2, gaps=True)
+    query = _problem(20, 7, 9, gaps=True)[0]
+    searches = [
+        GridSearchCV(
+            forest(n_estimators=20, random_state=7),
+            {"max_depth": [3, None]},
+            cv=KFold(5, shuffle=True, random_state=7),
+            scoring="neg_mean_squared_error",
+        ).fit(features, target)
+        for forest in (stock_class, fast_class)
+    ]
+    np.testing.assert_array_equal(
+        searches[0].cv_results_["mean_test_score"], searches[1].cv_results_["mean_test_score"]
+    )
+    _assert_same(searches[0].best_estimator_, searches[1].best_estimator_, query)
+
+
+def test_an_unsupported_setting_takes_scikit_learns_own_path() -> None:
+    features, target = _problem(100, 5, 4, gaps=False)
+    settings = {"n_estimators": 10, "random_state": 1, "max_leaf_nodes": 8, "ccp_alpha": 0.01}
+    stock = RandomForestRegressor(**settings).fit(features, target)
+    fast = FastRandomForest(**settings).fit(features, target)
+    _assert_same(stock, fast, features[:10])
+
+
+class _CountedStockForest:
+    """A stock forest that counts its fits (the stock run must really use the stock forests)."""
+
+    fits = 0
+
+    def fit(self, *args, **kwargs):
+        _CountedStockForest.fits += 1
+        return super().fit(*args, **kwargs)
+
+
+class _StockRandomForest(_CountedStockForest, RandomForestRegressor):
+    pass
+
+
+class _StockExtraTrees(_CountedStockForest, ExtraTreesRegressor):
+    pass
+
+
+def _answers(settings: Settings, requests: list[dict[str, Any]]) -> list[bytes]:
+    with TestClient(create_app(Runtime.create(settings))) as client:
+        responses = [client.post("/twolvlImp/predict", json=request) for request in requests]
+    assert all(response.status_code == 200 for response in responses)
+    return [response.content for response in responses]
+
+
+def test_predict_answers_are_byte_identical_to_the_stock_forests(
+    demo_settings: Settings, manual_request: dict[str, Any], monkeypatch
+) -> None:
+    automatic = {**manual_request, "scheme": "AFS", "number_predictor": 5, "estimators": 20}
+    automatic["manual_predictors"] = None
+    requests = [
+        automatic,
+        {**automatic, "model": "all", "interval": "bootstrap"},
+        {**automatic, "method": "cross_section", "model": "etr"},
+        {**manual_request, "interpolator": "IterativeImputer"},
+    ]
+    fast = _answers(demo_settings, requests)
+    with monkeypatch.context() as patch:
+        patch.setattr(cross_section, "FastRandomForest", _StockRandomForest)
+        patch.setattr(cross_section, "FastExtraTrees", _StockExtraTrees)
+        patch.setattr(cross_section, "_CheckedExtraTrees", _StockExtraTrees)
+        stock = _answers(demo_settings, requests)
+    assert _CountedStockForest.fits > 0
+    assert fast == stock
