@@ -5,7 +5,8 @@ in a process that already runs threads, unlike `fork`). The executor's training 
 each takes an idle worker, sends it the task, the validated request and, once per dataset
 version, the dataset, then blocks on the pipe (which releases the GIL) until the JSON payload
 comes back. A worker keeps its copy of the dataset, and with it the per-year caches the models
-memoise on it, across requests.
+memoise on it, across requests. Workers run at a lower CPU priority than the web process
+(TRAINING_NICENESS), so a cached answer is not queued behind trainings for a core either.
 
 A worker that dies during a training (a segfault, `os._exit`, the kernel's out-of-memory killer)
 fails that training alone with `TrainingCrashed` (a 500 in the service's error shape; a job is
@@ -44,6 +45,9 @@ Train = Callable[[Task, IndicatorStore, BaseModel], bytes]
 CANCEL_POLL_SECONDS = 0.1
 STOP_SECONDS = 5
 PARENT_POLL_SECONDS = 1.0
+# Workers yield the CPU to the web process when both want it (Linux CFS: about a tenth of its
+# share), so a cached answer is not queued behind trainings for a core.
+TRAINING_NICENESS = 10
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
@@ -237,6 +241,7 @@ class _Worker:
 def serve(connection: Connection, settings: Settings, preload: list[str]) -> None:
     """The worker's loop: one training per message until told to stop (None) or orphaned."""
     configure_logging(settings.log_level, settings.log_json)
+    os.nice(TRAINING_NICENESS)
     _exit_with_parent()
     for module in preload:
         importlib.import_module(module)

@@ -29,6 +29,7 @@ def smoke_run(scenario: str, out_dir: Path) -> dict[str, Any]:
         wait_min=SMOKE_WAIT[0],
         wait_max=SMOKE_WAIT[1],
         common_count=SMOKE_COMMON,
+        estimators=10,  # the smoke run checks the machinery, not the front end's settings
     )
     return run_scenario(config)
 
