@@ -32,9 +32,11 @@ TEMPLATES = {
     "shared": "shared.yaml",
 }
 
-# Resources from the benchmark (README): about 250 MB RSS for the app with the real dataset,
-# trainings CPU-bound on one core each, MAX_CONCURRENCY=2 per HTTP process. HTTP pods also run
-# the Functions host (.NET), hence more memory than the worker.
+# Resources from the benchmark (docs/benchmarks.md): with the real dataset about 250-500 MB RSS
+# for the app alone, 780 MB with its two training processes (TRAINING_PROCESSES=2, one per
+# MAX_CONCURRENCY slot, each holding its copy of the dataset and caches), trainings CPU-bound on
+# one core each. HTTP pods also run the Functions host (.NET), hence more memory than the worker
+# (which trains one job at a time, in one training process).
 SERVICE_RESOURCES = {
     "cpu_request": "500m",
     "cpu_limit": "2",

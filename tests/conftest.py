@@ -1,6 +1,7 @@
 """Shared fixtures: the app over the demo dataset and its client. The fixture modules of
 tests/fixtures (datasets, Azurite, the fake file share, demo requests) are loaded as plugins."""
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,10 @@ from fastapi.testclient import TestClient
 from api_app import create_app
 from common.core.settings import Settings
 from common.serving.runtime import Runtime
+
+# Trainings in threads of the test process and of the servers tests start (they inherit the
+# environment): spawning worker processes costs seconds, so only the tests about them do.
+os.environ.setdefault("TRAINING_PROCESSES", "0")
 
 pytest_plugins = [
     "tests.fixtures.datasets",

@@ -28,6 +28,7 @@ def run() -> None:
         raise SystemExit(f"dataset unavailable: {runtime.datasets.error}")
     logger.info("worker started on queue %s", settings.jobs_queue_name)
     runtime.queue_worker().run(stop)
+    runtime.stop_background()  # the training processes, if any
     logger.info("worker stopped")
 
 

@@ -15,12 +15,14 @@ ENV_SEED = "LOAD_SEED"  # seed of the request mix
 ENV_WAIT_MIN = "LOAD_WAIT_MIN"  # think time between iterations, seconds (uniform)
 ENV_WAIT_MAX = "LOAD_WAIT_MAX"
 ENV_COMMON_COUNT = "LOAD_COMMON_COUNT"  # how many common requests (at most 5)
+ENV_ESTIMATORS = "LOAD_ESTIMATORS"  # trees of the common requests (new ones: 1.2x to 2.5x)
 
 SCENARIOS = ("sync", "jobs")
 DEFAULT_SEED = 2024
 DEFAULT_WAIT_MIN = 0.5
 DEFAULT_WAIT_MAX = 1.5
 DEFAULT_COMMON_COUNT = 5
+DEFAULT_ESTIMATORS = 100  # the front end's default
 
 # Request names recorded in the samples (and in locust's own statistics).
 HEALTH = "GET /healthz"

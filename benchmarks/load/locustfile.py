@@ -17,7 +17,8 @@ Scenarios (LOAD_SCENARIO):
 
 The request pool is built once, before the users start, from the server's own option lists
 (`/twolvlImp/target_years`, `datasets`, `targets`, `predictors`), so it fits whatever dataset the
-server has. Common requests (COMMON_PLAN): KNNImputer, rfr, 10 trees, quantile, on the dataset
+server has. Common requests (COMMON_PLAN): KNNImputer, rfr, LOAD_ESTIMATORS trees (100, the
+front end's default), quantile, on the dataset
 with the most targets (`wdi` on Gapminder) in 2005, 2010, 2015 and 2019 (or years spread over the
 data): three MANUAL with the first 3 predictors, two AFS with 10. New requests: NEW_CASES other
 (year, target) pairs of any dataset, 60% MANUAL / 40% AFS, each with the tree counts
@@ -57,10 +58,12 @@ from locust.env import Environment
 
 from benchmarks.load import (
     DEFAULT_COMMON_COUNT,
+    DEFAULT_ESTIMATORS,
     DEFAULT_SEED,
     DEFAULT_WAIT_MAX,
     DEFAULT_WAIT_MIN,
     ENV_COMMON_COUNT,
+    ENV_ESTIMATORS,
     ENV_SAMPLES_FILE,
     ENV_SCENARIO,
     ENV_SEED,
@@ -91,6 +94,7 @@ SEED = int(os.environ.get(ENV_SEED, DEFAULT_SEED))
 WAIT_MIN = float(os.environ.get(ENV_WAIT_MIN, DEFAULT_WAIT_MIN))
 WAIT_MAX = float(os.environ.get(ENV_WAIT_MAX, DEFAULT_WAIT_MAX))
 COMMON_COUNT = int(os.environ.get(ENV_COMMON_COUNT, DEFAULT_COMMON_COUNT))
+ESTIMATORS = int(os.environ.get(ENV_ESTIMATORS, DEFAULT_ESTIMATORS))
 
 NEW_SHARE = 0.05  # predicts asking something new; the rest repeat a common request
 PREFERRED_YEARS = (2005, 2010, 2015, 2019)  # the latency benchmark's years, when present
@@ -100,13 +104,14 @@ COMMON_PLAN = (("MANUAL", 0, 0), ("MANUAL", 1, 0), ("MANUAL", 2, 0), ("AFS", 0, 
 BASE_FIELDS: dict[str, Any] = {
     "interpolator": "KNNImputer",
     "model": "rfr",
-    "estimators": 10,
+    "estimators": ESTIMATORS,
     "interval": "quantile",
 }
 MANUAL_PREDICTORS = 3
 AFS_PREDICTORS = 10
 NEW_CASES = 60  # (year, target) pairs for new requests ...
-NEW_ESTIMATORS = (12, 16, 20, 25)  # ... each asked with these tree counts: 240 distinct requests
+# ... each asked with these tree counts (12, 16, 20, 25 at 10 trees): 240 distinct requests
+NEW_ESTIMATORS = tuple(round(ESTIMATORS * factor) for factor in (1.2, 1.6, 2.0, 2.5))
 NEW_AFS_SHARE = 0.4
 
 SETUP_TIMEOUT_SECONDS = 30
@@ -183,7 +188,7 @@ def read_targets(options: Options, years: list[int]) -> dict[tuple[int, str], li
 def predict_body(
     options: Options, year: int, dataset: str, target: str, scheme: str
 ) -> dict[str, Any] | None:
-    """A predict request for the target (estimators 10); None when it has no predictors."""
+    """A predict request for the target (ESTIMATORS trees); None when it has no predictors."""
     query = {"target_year": year, "dataset": dataset, "target": target, "scheme": scheme}
     choices = options.post("/predictors", query)
     if not choices:

@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -50,10 +51,12 @@ import psutil
 
 from benchmarks.load import (
     DEFAULT_COMMON_COUNT,
+    DEFAULT_ESTIMATORS,
     DEFAULT_SEED,
     DEFAULT_WAIT_MAX,
     DEFAULT_WAIT_MIN,
     ENV_COMMON_COUNT,
+    ENV_ESTIMATORS,
     ENV_SAMPLES_FILE,
     ENV_SCENARIO,
     ENV_SEED,
@@ -88,7 +91,8 @@ LOCUST_GRACE_SECONDS = 120  # pool building and shutdown, on top of duration + s
 STORAGE_VARIABLES = ("AZURE_STORAGE_", "JobsStorage")
 
 MIX_P99_GOAL_MS = 2000.0
-HIT_P99_GOAL_MS = 50.0
+HIT_P99_GOAL_MS = 20.0
+RSS_SAMPLE_SECONDS = 0.5
 PERCENTILES = (50, 95, 99)
 METRIC_PREFIXES = (
     "sids_trainings_rejected_total",
@@ -114,6 +118,8 @@ class RunConfig:
     wait_min: float = DEFAULT_WAIT_MIN
     wait_max: float = DEFAULT_WAIT_MAX
     common_count: int = DEFAULT_COMMON_COUNT
+    estimators: int = DEFAULT_ESTIMATORS
+    training_processes: int | None = None  # None: the service's default (TRAINING_PROCESSES)
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
@@ -133,9 +139,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_environment(dataset: Path | None, scratch: Path) -> dict[str, str]:
+def server_environment(
+    dataset: Path | None, scratch: Path, training_processes: int | None = None
+) -> dict[str, str]:
     """The service's defaults over `dataset`, or over an empty folder (the demo dataset)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(STORAGE_VARIABLES)}
+    if training_processes is not None:
+        env["TRAINING_PROCESSES"] = str(training_processes)
     # The scrape of /metrics needs it open; the simulated users all come from one loopback
     # address, which the per-client limit would otherwise treat as one client.
     env |= {"METRICS_PUBLIC": "true", "MAX_TRAININGS_PER_CLIENT": "1000"}
@@ -169,7 +179,9 @@ def wait_until_ready(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def serve(dataset: Path | None, out_dir: Path) -> Iterator[tuple[str, int]]:
+def serve(
+    dataset: Path | None, out_dir: Path, training_processes: int | None = None
+) -> Iterator[tuple[str, int]]:
     """uvicorn serving the app factory on a free loopback port; yields its URL and pid.
 
     Its log goes to a file (a pipe nobody reads would fill up and block the server under load).
@@ -182,7 +194,7 @@ def serve(dataset: Path | None, out_dir: Path) -> Iterator[tuple[str, int]]:
         server = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=server_environment(dataset, out_dir),
+            env=server_environment(dataset, out_dir, training_processes),
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -193,6 +205,44 @@ def serve(dataset: Path | None, out_dir: Path) -> Iterator[tuple[str, int]]:
     finally:
         server.kill()
         server.wait(timeout=10)
+
+
+class PeakMemory:
+    """Samples the resident memory of the server and of its worker processes in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.server = psutil.Process(pid)
+        self.peak_total = self.peak_server = 0
+        self.processes = 1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(RSS_SAMPLE_SECONDS):
+            try:
+                server = self.server.memory_info().rss
+                children = self.server.children(recursive=True)
+                total = server + sum(_rss(child) for child in children)
+            except psutil.Error:
+                continue
+            self.peak_server = max(self.peak_server, server)
+            self.peak_total = max(self.peak_total, total)
+            self.processes = max(self.processes, 1 + len(children))
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.Error:  # ended between listing and reading
+        return 0
 
 
 def scrape_metrics(url: str) -> dict[str, float]:
@@ -243,6 +293,7 @@ def run_locust(config: RunConfig, url: str) -> tuple[dict[str, Any], float]:
         ENV_WAIT_MIN: str(config.wait_min),
         ENV_WAIT_MAX: str(config.wait_max),
         ENV_COMMON_COUNT: str(config.common_count),
+        ENV_ESTIMATORS: str(config.estimators),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
     limit = config.duration + STOP_TIMEOUT_SECONDS[config.scenario] + LOCUST_GRACE_SECONDS
@@ -476,10 +527,19 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
         f"machine: {env['cores']} cores, load average {env['load_before']:.2f} before / "
         f"{env['load_after']:.2f} after; CPU used: server {env['server_cpu_seconds']:.0f} s, "
         f"locust {env['locust_cpu_seconds']:.0f} s",
+        f"peak RSS: {env['peak_rss_mb']:.0f} MB over {env['processes']} processes (web process "
+        f"{env['peak_server_rss_mb']:.0f} MB); training processes: "
+        f"{_processes_text(env['training_processes'])}; {env['estimators']} trees",
         "server metrics: "
         + ", ".join(f"{name} {value:g}" for name, value in sorted(env["server_metrics"].items())),
         f"server log: {env['server_log']['error_lines']} error lines",
     ]
+
+
+def _processes_text(count: int | None) -> str:
+    if count is None:
+        return "the service's default"
+    return "none (threads of the web process)" if count == 0 else str(count)
 
 
 # ---- one run ----------------------------------------------------------------------------------
@@ -489,10 +549,13 @@ def run_scenario(config: RunConfig) -> dict[str, Any]:
     """Start a server, run the scenario against it, stop it; the figures with their context."""
     config.out_dir.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
-    with serve(config.dataset, config.out_dir) as (url, pid):
-        document, locust_cpu = run_locust(config, url)
+    with serve(config.dataset, config.out_dir, config.training_processes) as (url, pid):
+        with PeakMemory(pid) as memory:
+            document, locust_cpu = run_locust(config, url)
         metrics = scrape_metrics(url)
-        server_cpu = sum(psutil.Process(pid).cpu_times()[:4])
+        server = psutil.Process(pid)
+        server_cpu = sum(server.cpu_times()[:4])
+        server_cpu += sum(sum(child.cpu_times()[:2]) for child in server.children(recursive=True))
     figures = summarize(document)
     figures["environment"] = {
         **asdict(config),
@@ -504,6 +567,9 @@ def run_scenario(config: RunConfig) -> dict[str, Any]:
         "server_cpu_seconds": server_cpu,
         "locust_cpu_seconds": locust_cpu,
         "server_metrics": metrics,
+        "peak_rss_mb": memory.peak_total / 2**20,
+        "peak_server_rss_mb": memory.peak_server / 2**20,
+        "processes": memory.processes,
         "server_log": server_log_problems(config.out_dir / "server.log"),
     }
     figures["goals"] = {goal: verdict for goal, _, verdict in goals(figures)}
@@ -523,6 +589,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dataset", type=Path, default=default_dataset(), help="dataset folder")
     parser.add_argument("--demo", action="store_true", help="use the built-in demo dataset")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--estimators", type=int, default=DEFAULT_ESTIMATORS, help="trees")
+    parser.add_argument(
+        "--training-processes",
+        type=int,
+        nargs="+",
+        default=[None],
+        help="TRAINING_PROCESSES of the server; several: one run each (0: threads)",
+    )
     parser.add_argument("--wait-min", type=float, default=DEFAULT_WAIT_MIN, help="think time, s")
     parser.add_argument("--wait-max", type=float, default=DEFAULT_WAIT_MAX, help="think time, s")
     parser.add_argument("--out", type=Path, help="keep logs, samples and locust CSVs here")
@@ -543,13 +617,16 @@ def main() -> None:
     scenarios = SCENARIOS if args.scenario == "both" else (args.scenario,)
     out_root = args.out or Path(tempfile.mkdtemp(prefix="sids-load-"))
     results = {}
-    for scenario in scenarios:
-        config = RunConfig(
-            scenario, args.users, args.duration, dataset, out_root / scenario,
-            args.seed, args.wait_min, args.wait_max,
-        )  # fmt: skip
-        results[scenario] = run_scenario(config)
-        print(report(results[scenario]), end="\n\n", flush=True)
+    for processes in args.training_processes:
+        for scenario in scenarios:
+            name = scenario if processes is None else f"{scenario}-processes-{processes}"
+            config = RunConfig(
+                scenario, args.users, args.duration, dataset, out_root / name,
+                args.seed, args.wait_min, args.wait_max, DEFAULT_COMMON_COUNT, args.estimators,
+                processes,
+            )  # fmt: skip
+            results[name] = run_scenario(config)
+            print(report(results[name]), end="\n\n", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         print(f"figures written to {args.json}")

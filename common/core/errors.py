@@ -131,6 +131,14 @@ class TrainingTimeout(ServiceError):
     code = "training_timeout"
 
 
+class TrainingCrashed(ServiceError):
+    """The worker process running a training died (a crash, or the kernel's out-of-memory
+    killer); it has been replaced, so other requests are unaffected."""
+
+    status_code = 500
+    code = "training_crashed"
+
+
 class ClientGone(ServiceError):
     """The client hung up before its answer was ready (nobody reads this response)."""
 

@@ -55,13 +55,23 @@ class Settings(BaseSettings):
     search_jobs: int = Field(
         1, ge=-1, description="n_jobs for scikit-learn searches and forests (-1: all cores)."
     )
+    training_processes: int = Field(
+        2,
+        ge=0,
+        description="Worker processes that run trainings (sync routes and the job worker's), "
+        "so a training holds neither the web process's GIL nor its fate: a crash or an "
+        "out-of-memory kill ends only its worker, which is replaced. At least MAX_CONCURRENCY "
+        "to use every slot. 0: trainings run in threads of the process itself (the Function "
+        "App, where instances scale out instead; and most tests).",
+    )
     thread_switch_interval_ms: float = Field(
         0.5,
         gt=0,
         le=100,
         description="How long a thread may hold Python's GIL while another waits "
-        "(sys.setswitchinterval; Python's default is 5 ms). Trainings run in threads of the "
-        "web process: a shorter interval keeps cached answers fast while one trains.",
+        "(sys.setswitchinterval; Python's default is 5 ms). With TRAINING_PROCESSES=0 "
+        "trainings run in threads of the web process: a shorter interval keeps cached answers "
+        "fast while one trains.",
     )
     cors_origins: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CORS_ORIGINS),

@@ -3,7 +3,8 @@
 `TrainingSlots` admits at most `max_running + max_waiting` trainings; one more is `Overloaded`
 at once (load shedding, retry later). `TaskExecutor` is what every heavy route calls (trainings,
 survey clustering, dataset reload): cache lookup for tasks, then the work in a worker thread inside
-a slot, then the result into the cache. It also keeps any one client from taking every slot (429),
+a slot (a training's compute itself in a worker process, see `processes`), then the result into
+the cache. It also keeps any one client from taking every slot (429),
 answers 504 after SYNC_TIMEOUT_SECONDS, and cancels work nobody waits for any more.
 """
 
@@ -31,6 +32,7 @@ from common.core.metrics import Metrics
 from common.core.settings import Settings
 from common.data.datasets import IndicatorStore
 from common.serving.cache import ResultCache
+from common.serving.processes import Train, in_process
 from common.serving.tasks import Task, cache_key
 
 logger = logging.getLogger(__name__)
@@ -134,12 +136,19 @@ class TaskExecutor:
     """
 
     def __init__(
-        self, settings: Settings, cache: ResultCache, slots: TrainingSlots, metrics: Metrics
+        self,
+        settings: Settings,
+        cache: ResultCache,
+        slots: TrainingSlots,
+        metrics: Metrics,
+        train: Train | None = None,
     ) -> None:
         self.settings = settings
         self.cache = cache
         self.slots = slots
         self.metrics = metrics
+        # Where `Task.compute` runs: this thread, or a worker process (`TrainingProcesses`).
+        self.train = train or in_process(settings)
         # One thread per admitted training (running or waiting for a slot), so none queues here.
         self._executor = ThreadPoolExecutor(
             max_workers=slots.max_running + slots.max_waiting, thread_name_prefix="training"
@@ -264,7 +273,7 @@ class TaskExecutor:
     def _compute_and_cache(
         self, key: str, task: Task, request: BaseModel, store: IndicatorStore
     ) -> bytes:
-        payload = task.compute(store, request, self.settings)
+        payload = self.train(task, store, request)
         self.remember(key, payload)
         return payload
 

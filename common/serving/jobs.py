@@ -35,6 +35,7 @@ from common.core.settings import Settings
 from common.data.datasets import DatasetManager
 from common.serving.cache import ResultCache
 from common.serving.executor import TrainingSlots
+from common.serving.processes import Train, in_process
 from common.serving.storage import QueueMessage, Storage
 from common.serving.tasks import Task, cache_key, canonical_request
 
@@ -191,6 +192,7 @@ class JobRunner:
         datasets: DatasetManager,
         metrics: Metrics,
         slots: TrainingSlots | None = None,
+        train: Train | None = None,
     ) -> None:
         self.settings = settings
         self.records = JobStore(storage)
@@ -199,6 +201,7 @@ class JobRunner:
         self.datasets = datasets
         self.metrics = metrics
         self.slots = slots
+        self.train = train or in_process(settings)
 
     def process(self, content: str, dequeue_count: int) -> bool:
         """Handle one delivery; True when the message is done with (delete it), False to retry."""
@@ -244,7 +247,7 @@ class JobRunner:
             request = self.tasks.parse(task, record.request)
             # Checked again (it was at submission): this process's data may be a newer version.
             task.validate(store, request, self.settings)
-            work = lambda: task.compute(store, request, self.settings)  # noqa: E731
+            work = lambda: self.train(task, store, request)  # noqa: E731
             payload = self.slots.run_unbounded(work) if self.slots else work()
         except StorageUnavailable:
             raise

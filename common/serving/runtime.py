@@ -12,6 +12,7 @@ from common.data.datasets import DatasetManager
 from common.serving.cache import ResultCache
 from common.serving.executor import TaskExecutor, TrainingSlots
 from common.serving.jobs import JobRunner, JobService, QueueWorker, TaskRegistry
+from common.serving.processes import TrainingProcesses, in_process
 from common.serving.registry import ModelSpec, discover_models
 from common.serving.storage import Storage, open_storage
 
@@ -33,6 +34,7 @@ class Runtime:
     tasks: TaskRegistry
     executor: TaskExecutor  # one per process: its threads, single flight and per-client counts
     jobs: JobService
+    processes: TrainingProcesses | None = None  # None: trainings run in this process's threads
     _background_stop: threading.Event = field(default_factory=threading.Event)
     _background_threads: list[threading.Thread] = field(default_factory=list)
 
@@ -54,7 +56,13 @@ class Runtime:
         slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)
         metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)
         cache = ResultCache(storage.blobs, settings.cache_max_entries, metrics)
-        tasks = TaskRegistry([task for model in models for task in model.tasks])
+        all_tasks = [task for model in models for task in model.tasks]
+        tasks = TaskRegistry(all_tasks)
+        processes = None
+        if settings.training_processes > 0:
+            preload = {task.run.__module__ for task in all_tasks}
+            processes = TrainingProcesses(settings, preload)
+        train = processes.train if processes else in_process(settings)
         return cls(
             settings=settings,
             models=models,
@@ -64,14 +72,15 @@ class Runtime:
             slots=slots,
             metrics=metrics,
             tasks=tasks,
-            executor=TaskExecutor(settings, cache, slots, metrics),
+            executor=TaskExecutor(settings, cache, slots, metrics, train),
             jobs=JobService(storage, cache, tasks, metrics),
+            processes=processes,
         )
 
     def job_runner(self) -> JobRunner:
         return JobRunner(
             self.settings, self.storage, self.cache, self.tasks, self.datasets, self.metrics,
-            self.slots,
+            self.slots, self.executor.train,
         )  # fmt: skip
 
     def queue_worker(self) -> QueueWorker:
@@ -93,6 +102,11 @@ class Runtime:
         self._background_threads.append(thread)
         logger.info("embedded job worker started (in-process memory backend)")
 
+    def start_training_processes(self) -> None:
+        """Start the worker processes in the background, so the first trainings need not."""
+        if self.processes is not None:
+            self.processes.start()
+
     def start_dataset_watch(self) -> None:
         """Reload the dataset when its files change (DATASET_CHECK_INTERVAL > 0)."""
         if self.settings.dataset_check_interval <= 0:
@@ -107,11 +121,13 @@ class Runtime:
         self._background_threads.append(thread)
 
     def stop_background(self) -> None:
-        """Stop the embedded worker and the dataset watch."""
+        """Stop the embedded worker, the dataset watch and the training processes."""
         self._background_stop.set()
         for thread in self._background_threads:
             thread.join(timeout=30)
         self._background_threads.clear()
+        if self.processes is not None:
+            self.processes.close()
 
 
 @lru_cache

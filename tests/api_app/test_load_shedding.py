@@ -31,6 +31,7 @@ def one_slot_server(demo_dataset_dir) -> Iterator[str]:
         {
             "MAX_CONCURRENCY": "1",
             "MAX_QUEUE_LENGTH": "0",
+            "TRAINING_PROCESSES": "1",  # the production default's mode: shedding is unchanged
             "RETRY_AFTER_SECONDS": "7",
             "METRICS_PUBLIC": "true",
         },

@@ -61,6 +61,11 @@ locals {
       # The Functions front end appends the client's address to X-Forwarded-For: the per-client
       # limit (MAX_TRAININGS_PER_CLIENT) keys on it.
       TRUSTED_PROXIES = "1"
+      # Trainings in the Functions host's Python worker itself: a Flex Consumption instance
+      # serves one HTTP request of a Python app at a time (no cached answer waits on a training's
+      # GIL) and the platform scales out by instances; worker processes would only add memory
+      # (2 GB instances) and cold-start time.
+      TRAINING_PROCESSES = "0"
 
       # The `JobsStorage` connection of worker/function.json (the queue trigger) and of the
       # app's storage clients, as an identity-based connection: service URIs, no key.
