@@ -54,7 +54,10 @@ class Runtime:
         slots = TrainingSlots(settings.max_concurrency, settings.max_queue_length)
         metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)
         cache = ResultCache(storage.blobs, settings.cache_max_entries, metrics)
-        tasks = TaskRegistry([task for model in models for task in model.tasks])
+        tasks = TaskRegistry(
+            [task for model in models for task in model.tasks],
+            [kind for model in models for kind in model.batches],
+        )
         return cls(
             settings=settings,
             models=models,
