@@ -52,7 +52,14 @@ logger = logging.getLogger(__name__)
 
 BATCHES_PREFIX = "batches/"
 DEFAULT_LOCAL_OUTPUT = Path("./batch-output")  # BATCH_OUTPUT_DIR unset with the memory backend
-PREFIX_PATTERN = r"^([A-Za-z0-9_.-]+/)*$"  # "" or folders ending in "/"; no "..", no leading "/"
+PREFIX_PATTERN = r"^([A-Za-z0-9_.-]+/)*$"  # "" or folders ending in "/", no leading "/"
+
+
+def check_prefix(prefix: str) -> str:
+    """An output prefix, refused when a folder of it is "." or ".." (it would leave the output)."""
+    if any(part in {".", ".."} for part in prefix.split("/")):
+        raise ValueError('a folder of the prefix may not be "." or ".."')
+    return prefix
 
 
 class UnitPlan(BaseModel):

@@ -27,6 +27,8 @@ from common.serving.batch import (
 from common.serving.runtime import Runtime
 from common.serving.storage import MemoryBlobStore, MemoryQueue, Storage
 
+READY_TIMEOUT_SECONDS = 300
+
 
 class _SharedMemory(BaseManager):
     """Serves one MemoryQueue and one MemoryBlobStore to the worker processes."""
@@ -54,17 +56,22 @@ def run_local_batch(
         store = runtime.datasets.load()
         if store is None:
             raise SystemExit(f"dataset unavailable: {runtime.datasets.error}")
-        service = BatchService(settings, storage)
-        record = service.submit(kind, request, store, output)
-        stop = context.Event()
+        stop, ready = context.Event(), context.Semaphore(0)
         workers = [
             context.Process(
-                target=_work, args=(settings, storage.blobs, storage.queue, stop), daemon=True
+                target=_work,
+                args=(settings, storage.blobs, storage.queue, stop, ready),
+                daemon=True,
             )
             for _ in range(processes)
         ]
         for worker in workers:
             worker.start()
+        for _ in workers:  # submitted once they have loaded the data: the ETA counts work only
+            if not ready.acquire(timeout=READY_TIMEOUT_SECONDS):
+                raise SystemExit("a worker process did not load the dataset in time")
+        service = BatchService(settings, storage)
+        record = service.submit(kind, request, store, output)
         try:
             return wait_for_batch(service, record.id, on_progress)
         finally:
@@ -73,11 +80,12 @@ def run_local_batch(
                 worker.join(timeout=30)
 
 
-def _work(settings: Settings, blobs: Any, queue: Any, stop: Any) -> None:
+def _work(settings: Settings, blobs: Any, queue: Any, stop: Any, ready: Any) -> None:
     """A worker process: the job runner on the shared queue until `stop` is set."""
     runtime = Runtime.create(settings, storage=Storage(blobs, queue, kind="memory"))
     if runtime.datasets.load() is None:
         raise SystemExit(f"dataset unavailable: {runtime.datasets.error}")
+    ready.release()
     local_stop = threading.Event()  # the worker loop waits on a thread event between polls
 
     def relay() -> None:

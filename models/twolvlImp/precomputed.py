@@ -22,7 +22,7 @@ from pydantic import (
 
 from common.core.errors import InvalidParameter, invalid_choice
 from common.data.datasets import IndicatorStore
-from common.serving.batch import PREFIX_PATTERN, UnitPlan
+from common.serving.batch import PREFIX_PATTERN, UnitPlan, check_prefix
 from common.serving.tasks import Task
 from models.twolvlImp import options
 from models.twolvlImp.schemas import Interpolator, Interval, Method, Model, PredictRequest, Scheme
@@ -98,6 +98,8 @@ class BatchRequest(BaseModel):
             data = {**data, "datasets": [data["dataset"]]}
             del data["dataset"]
         return data
+
+    _safe_prefix = field_validator("output_prefix")(check_prefix)
 
     @field_validator("scheme")
     @classmethod
