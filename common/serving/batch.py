@@ -422,17 +422,26 @@ class BatchRunner:
                 detail=f"gave up after {self.settings.job_max_attempts} attempts",
                 code="job_failed",
             )
-            self._record(record, unit, dequeue_count, 0, [StepFailure(unit=plan.name, step="*",
-                         error=error)])  # fmt: skip
+            gave_up = StepFailure(unit=plan.name, step="*", error=error)
+            self._record(record, unit, dequeue_count, 0, [gave_up])
             return True
         try:
-            self._run(record, unit, dequeue_count)
+            kind = self.kinds(record.model, record.endpoint)
+        except KeyError:
+            logger.error("batch %s: this process does not mount %s", batch_id, record.model)
+            return False
+        try:
+            self._run(kind, record, unit, dequeue_count)
         except UnitRetry:
+            return False
+        except ServiceError as error:  # e.g. no data loaded yet in this process
+            if not error.retryable:
+                raise
+            logger.warning("batch %s unit %d: %s; delivered again later", batch_id, unit, error)
             return False
         return True
 
-    def _run(self, record: BatchRecord, unit: int, dequeue_count: int) -> None:
-        kind = self.kinds(record.model, record.endpoint)
+    def _run(self, kind: BatchKind, record: BatchRecord, unit: int, dequeue_count: int) -> None:
         request = kind.request_model.model_validate(record.request)
         plan = record.units[unit]
         store = self.datasets.require_store()
