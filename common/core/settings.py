@@ -132,6 +132,16 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(
         True, description="Run a job worker thread inside the web process (memory backend only)."
     )
+    batch_container: str = Field(
+        "ml",
+        description="Blob container of batch output (the platform's precomputed model files), "
+        "under the prefix a batch request names; the data API publishes it.",
+    )
+    batch_output_dir: Path | None = Field(
+        None,
+        description="Folder for batch output instead of BATCH_CONTAINER (local runs; the "
+        "default with the memory backend is ./batch-output).",
+    )
     cache_max_entries: int = Field(256, ge=0, description="Results kept in the in-process LRU.")
     max_concurrency: int = Field(2, ge=1, description="Trainings running at once per process.")
     max_queue_length: int = Field(

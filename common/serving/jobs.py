@@ -33,6 +33,7 @@ from common.core.logs import job_id_var
 from common.core.metrics import Metrics
 from common.core.settings import Settings
 from common.data.datasets import DatasetManager
+from common.serving.batch import BatchKind, BatchRunner, batch_message
 from common.serving.cache import ResultCache
 from common.serving.executor import TrainingSlots
 from common.serving.processes import Train, in_process
@@ -79,24 +80,37 @@ def _now() -> datetime:
 class TaskRegistry:
     """The tasks of the mounted models, by model and endpoint."""
 
-    def __init__(self, tasks: list[Task]) -> None:
+    def __init__(self, tasks: list[Task], batches: list[BatchKind] | None = None) -> None:
         self._tasks = {(task.model, task.endpoint): task for task in tasks}
+        self._batches = {(kind.model, kind.endpoint): kind for kind in batches or []}
 
-    def find(self, model: str, endpoint: str) -> Task:
-        """The task, or a 422 naming the field at fault and its allowed values."""
-        models = sorted({name for name, _ in self._tasks})
+    def find_any(self, model: str, endpoint: str) -> Task | BatchKind:
+        """The task or batch kind, or a 422 naming the field at fault and its allowed values."""
+        known: dict[tuple[str, str], Task | BatchKind] = {**self._tasks, **self._batches}
+        models = sorted({name for name, _ in known})
         if model not in models:
             raise InvalidParameter(
                 f"model {model!r} has no job endpoints", field="model", allowed=models
             )
-        endpoints = sorted(name for owner, name in self._tasks if owner == model)
+        endpoints = sorted(name for owner, name in known if owner == model)
         if endpoint not in endpoints:
             raise InvalidParameter(
                 f"endpoint {endpoint!r} of {model} cannot run as a job",
                 field="endpoint",
                 allowed=endpoints,
             )
-        return self._tasks[(model, endpoint)]
+        return known[(model, endpoint)]
+
+    def find(self, model: str, endpoint: str) -> Task:
+        """The task, or a 422 naming the field at fault and its allowed values."""
+        found = self.find_any(model, endpoint)
+        if not isinstance(found, Task):
+            raise InvalidParameter(f"endpoint {endpoint!r} of {model} is a batch", field="endpoint")
+        return found
+
+    def batch_kind(self, model: str, endpoint: str) -> BatchKind:
+        """The batch kind of a stored batch (a KeyError if this process does not mount it)."""
+        return self._batches[(model, endpoint)]
 
     def parse(self, task: Task, request: dict[str, Any]) -> BaseModel:
         """Validate a job request as the sync route would; errors name `request.<field>`."""
@@ -202,9 +216,13 @@ class JobRunner:
         self.metrics = metrics
         self.slots = slots
         self.train = train or in_process(settings)
+        self.batches = BatchRunner(settings, storage, cache, datasets, tasks.batch_kind, self.train)
 
     def process(self, content: str, dequeue_count: int) -> bool:
         """Handle one delivery; True when the message is done with (delete it), False to retry."""
+        unit = batch_message(content)  # a unit of a batch (common.serving.batch) shares the queue
+        if unit is not None:
+            return self.batches.process(*unit, dequeue_count)
         job_id = _job_id(content)
         if job_id is None:
             logger.error("dropping malformed job message %r", content[:200])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
+from common.serving.batch import BatchKind
 from common.serving.tasks import Task
 
 MODELS_PACKAGE = "models"
@@ -29,6 +30,7 @@ class ModelSpec:
     main_endpoint: str
     main_method: str = "POST"
     tasks: tuple[Task, ...] = ()  # endpoints that train: cached, limited, and runnable as jobs
+    batches: tuple[BatchKind, ...] = ()  # batch runs of those tasks, submitted as jobs
 
     @property
     def prefix(self) -> str:

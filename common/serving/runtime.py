@@ -57,7 +57,7 @@ class Runtime:
         metrics.watch_trainings(lambda: slots.running, lambda: slots.waiting)
         cache = ResultCache(storage.blobs, settings.cache_max_entries, metrics)
         all_tasks = [task for model in models for task in model.tasks]
-        tasks = TaskRegistry(all_tasks)
+        tasks = TaskRegistry(all_tasks, [kind for model in models for kind in model.batches])
         processes = None
         if settings.training_processes > 0:
             preload = {task.run.__module__ for task in all_tasks}

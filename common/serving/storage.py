@@ -19,7 +19,7 @@ from common.core.errors import StorageUnavailable
 from common.core.settings import Settings
 
 if TYPE_CHECKING:  # the SDK is imported on first use, not at start-up
-    from azure.storage.blob import ContainerClient
+    from azure.storage.blob import BlobServiceClient, ContainerClient
     from azure.storage.queue import QueueClient
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class QueueMessage:
 class BlobStore(Protocol):
     def get(self, name: str) -> bytes | None: ...
     def put(self, name: str, data: bytes) -> None: ...
+    def names(self, prefix: str) -> list[str]: ...
     def check(self) -> None: ...
 
 
@@ -94,6 +95,11 @@ class MemoryBlobStore:
     def put(self, name: str, data: bytes) -> None:
         with self._lock:
             self._blobs[name] = data
+
+    def names(self, prefix: str) -> list[str]:
+        """The names of the blobs starting with `prefix`, sorted (as Azure lists them)."""
+        with self._lock:
+            return sorted(name for name in self._blobs if name.startswith(prefix))
 
     def check(self) -> None:
         return None
@@ -163,34 +169,47 @@ class MemoryQueue:
 # ---- Azure backend ---------------------------------------------------------------------------
 
 
-def _open_azure(settings: Settings) -> Storage:
+def open_azure_container(settings: Settings, container: str) -> "AzureBlobStore":
+    """Another container of the configured account (batch output beside the results)."""
+    return AzureBlobStore(_blob_service(settings).get_container_client(container))
+
+
+def _blob_service(settings: Settings) -> "BlobServiceClient":
     from azure.storage.blob import BlobServiceClient
+
+    if settings.azure_storage_connection_string:
+        return BlobServiceClient.from_connection_string(
+            settings.azure_storage_connection_string, **AZURE_CLIENT_OPTIONS
+        )
+    from azure.identity import DefaultAzureCredential
+
+    # Managed or workload identity: no account key anywhere. Unset URLs stay unchecked here, as
+    # before: the SDK rejects a None account URL.
+    return BlobServiceClient(
+        cast(str, settings.azure_storage_blob_url),
+        credential=DefaultAzureCredential(),
+        **AZURE_CLIENT_OPTIONS,
+    )
+
+
+def _open_azure(settings: Settings) -> Storage:
     from azure.storage.queue import (
         QueueServiceClient,
         TextBase64DecodePolicy,
         TextBase64EncodePolicy,
     )
 
+    blob_service = _blob_service(settings)
     if settings.azure_storage_connection_string:
-        connection = settings.azure_storage_connection_string
-        blob_service = BlobServiceClient.from_connection_string(connection, **AZURE_CLIENT_OPTIONS)
         queue_service = QueueServiceClient.from_connection_string(
-            connection, **AZURE_CLIENT_OPTIONS
+            settings.azure_storage_connection_string, **AZURE_CLIENT_OPTIONS
         )
     else:
         from azure.identity import DefaultAzureCredential
 
-        # Managed or workload identity: no account key anywhere.
-        credential = DefaultAzureCredential()
-        # Unset URLs stay unchecked here, as before: the SDK rejects a None account URL.
-        blob_service = BlobServiceClient(
-            cast(str, settings.azure_storage_blob_url),
-            credential=credential,
-            **AZURE_CLIENT_OPTIONS,
-        )
         queue_service = QueueServiceClient(
             cast(str, settings.azure_storage_queue_url),
-            credential=credential,
+            credential=DefaultAzureCredential(),
             **AZURE_CLIENT_OPTIONS,
         )
     # The Functions queue trigger expects base64 message bodies.
@@ -237,6 +256,18 @@ class AzureBlobStore:
     def put(self, name: str, data: bytes) -> None:
         self._ensure_container()
         _azure_call("blob write", lambda: self._container.upload_blob(name, data, overwrite=True))
+
+    def names(self, prefix: str) -> list[str]:
+        """The names of the blobs starting with `prefix` (none while the container is missing)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        def listing() -> list[str]:
+            try:
+                return list(self._container.list_blob_names(name_starts_with=prefix))
+            except ResourceNotFoundError:
+                return []
+
+        return _azure_call("blob list", listing)
 
     def check(self) -> None:
         self._ensure_container()

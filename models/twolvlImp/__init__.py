@@ -1,6 +1,7 @@
 """Two-level imputation: fills SIDS gaps of an indicator from other indicators of the same year."""
 
 from common.serving.registry import ModelSpec
+from models.twolvlImp.precomputed import BATCH
 from models.twolvlImp.router import router
 from models.twolvlImp.tasks import MODEL_NAME, PREDICT
 
@@ -10,4 +11,5 @@ MODEL = ModelSpec(
     router=router,
     main_endpoint="/predict",
     tasks=(PREDICT,),
+    batches=(BATCH,),
 )
