@@ -65,9 +65,11 @@ validate: setup $(TOOLS_VENV)/.installed ## checkov on Terraform, manifests, Doc
 	$(CHECKOV) --framework secrets -d . --skip-path node_modules --skip-path .venv \
 		--skip-path .venv-tools --skip-path .validate --skip-path .mypy_cache --skip-path '\.coverage'
 
-benchmark: setup ## accuracy (holdout) and latency on ../shared/data/gapminder-sids
+benchmark: setup ## accuracy (holdout), latency (also at the front end's settings), batch throughput on ../shared/data/gapminder-sids
 	$(BIN)/python -m benchmarks.twolvlimp_accuracy
 	$(BIN)/python -m benchmarks.twolvlimp_latency
+	$(BIN)/python -m benchmarks.twolvlimp_latency --frontend
+	$(BIN)/python -m benchmarks.twolvlimp_batch
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) node_modules .validate .pytest_cache .ruff_cache .mypy_cache .coverage*

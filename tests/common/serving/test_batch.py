@@ -2,12 +2,14 @@
 given up, re-runs answered from the cache, failures recorded."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from common.core.settings import Settings
 from common.serving.batch import BatchService, BatchStatus, Output
+from common.serving.jobs import JobRunner
 from common.serving.runtime import Runtime
 from models.twolvlImp.precomputed import BATCH, BatchRequest
 
@@ -108,3 +110,49 @@ def test_a_rerun_of_the_same_batch_trains_nothing(runtime: Runtime, tmp_path: Pa
     assert trained == [3, 0]
     name = f"model3/demo_wdi/{TARGETS[0]}.json"
     assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
+
+
+def _runner_training_with(runtime: Runtime, train: Callable[..., bytes]) -> JobRunner:
+    """The runtime's job runner, its trainings done by `train` (the hook training processes use)."""
+    return JobRunner(
+        runtime.settings, runtime.storage, runtime.cache, runtime.tasks, runtime.datasets,
+        runtime.metrics, train=train,
+    )  # fmt: skip
+
+
+def _crash(*_: object) -> bytes:
+    raise RuntimeError("the training broke")
+
+
+def test_a_step_that_breaks_is_retried_then_recorded_with_its_error(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    service, batch_id = _submit(runtime, tmp_path, _request(targets=TARGETS[:1]))
+    message = runtime.storage.queue.receive(60)
+    assert message is not None
+    runner = _runner_training_with(runtime, _crash)
+    assert not runner.process(message.content, 1)  # delivered again: nothing recorded yet
+    assert service.get(batch_id).progress.done + service.get(batch_id).progress.failed == 0
+    assert runner.process(message.content, runtime.settings.job_max_attempts)  # the last attempt
+    view = service.get(batch_id)
+    assert view.status == BatchStatus.failed and view.progress.failed == 1
+    assert {failure.step for failure in view.failures} == {"2010", "2011", "2012"}
+    assert all(failure.error.code == "job_error" for failure in view.failures)
+    assert "RuntimeError: the training broke" in view.failures[0].error.detail
+    assert not (tmp_path / "model3").exists()  # no year trained: no file
+
+
+def test_a_unit_waits_for_a_process_without_the_data_or_the_model(
+    runtime: Runtime, demo_settings: Settings, tmp_path: Path
+) -> None:
+    service, batch_id = _submit(runtime, tmp_path, _request(targets=TARGETS[:1]))
+    message = runtime.storage.queue.receive(60)
+    assert message is not None
+    unloaded = Runtime.create(demo_settings, storage=runtime.storage)  # its data not loaded yet
+    assert not unloaded.job_runner().process(message.content, 1)
+    without_model = Runtime.create(demo_settings, models=[], storage=runtime.storage)
+    assert without_model.datasets.load() is not None
+    assert not without_model.job_runner().process(message.content, 1)
+    assert service.get(batch_id).progress.done == 0
+    assert runtime.job_runner().process(message.content, 1)  # a process that has both
+    assert service.get(batch_id).progress.done == 1
