@@ -58,6 +58,7 @@ def run_local_batch(
         store = runtime.datasets.load()
         if store is None:
             raise SystemExit(f"dataset unavailable: {runtime.datasets.error}")
+        kind.plan(store, request)  # a request the data cannot serve fails before any worker starts
         stop, ready = context.Event(), context.Semaphore(0)
         workers = [
             context.Process(
