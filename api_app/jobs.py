@@ -17,7 +17,7 @@ from common.serving.batch import (
     parse_request,
 )
 from common.serving.jobs import JobRecord, JobService, JobStatus
-from common.serving.tasks import Task
+from common.serving.tasks import Task, is_job_id
 from common.web.dependencies import JobServiceDep, SettingsDep, StoreDep
 
 router = APIRouter(prefix="/jobs", tags=["Jobs"])
@@ -103,15 +103,11 @@ def _find_job(job_id: str, request: Request, jobs: JobService, settings: Any) ->
     try:
         record, result = jobs.get(job_id)
     except NotFound:
-        batch = BatchService(settings, jobs.storage).find(job_id) if _hex_id(job_id) else None
+        batch = BatchService(settings, jobs.storage).find(job_id) if is_job_id(job_id) else None
         if batch is None:
             raise
         return _batch_view(batch, request)
     return _view(record, result, request)
-
-
-def _hex_id(job_id: str) -> bool:
-    return len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)
 
 
 def _batch_view(batch: BatchView, request: Request) -> JobView:

@@ -22,7 +22,6 @@ kind and for the API, `python -m worker`, the queue-triggered Function and local
 import json
 import logging
 import os
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -47,7 +46,7 @@ from common.data.datasets import DatasetManager, IndicatorStore
 from common.serving.cache import ResultCache
 from common.serving.processes import Train
 from common.serving.storage import BlobStore, Storage, open_azure_container
-from common.serving.tasks import Task, cache_key
+from common.serving.tasks import Task, cache_key, is_job_id, new_job_id
 
 logger = logging.getLogger(__name__)
 
@@ -298,7 +297,7 @@ class BatchService:
     ) -> BatchRecord:
         units = kind.plan(store, request)
         record = BatchRecord(
-            id=uuid.uuid4().hex,
+            id=new_job_id(),
             model=kind.model,
             endpoint=kind.endpoint,
             request=request.model_dump(mode="json"),
@@ -381,7 +380,7 @@ def batch_message(content: str) -> tuple[str, int] | None:
     if not isinstance(message, dict) or set(message) != {"batch_id", "unit"}:
         return None
     batch_id, unit = message["batch_id"], message["unit"]
-    if not (isinstance(batch_id, str) and re.fullmatch(r"[0-9a-f]{32}", batch_id)):
+    if not (isinstance(batch_id, str) and is_job_id(batch_id)):
         return None
     return (batch_id, unit) if isinstance(unit, int) and unit >= 0 else None
 

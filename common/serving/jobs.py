@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ from common.serving.cache import ResultCache
 from common.serving.executor import TrainingSlots
 from common.serving.processes import Train, in_process
 from common.serving.storage import QueueMessage, Storage
-from common.serving.tasks import Task, cache_key, canonical_request
+from common.serving.tasks import Task, cache_key, canonical_request, is_job_id, new_job_id
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +149,7 @@ class JobService:
         """Save and queue a job; a cached result completes it at once."""
         key = cache_key(dataset_version, task, request)
         record = JobRecord(
-            id=uuid.uuid4().hex,
+            id=new_job_id(),
             model=task.model,
             endpoint=task.endpoint,
             request=canonical_request(request),
@@ -177,7 +176,7 @@ class JobService:
 
     def get(self, job_id: str) -> tuple[JobRecord, bytes | None]:
         """A job and, once completed, its result; 404 for an unknown id."""
-        record = self.records.load(job_id) if _valid_id(job_id) else None
+        record = self.records.load(job_id) if is_job_id(job_id) else None
         if record is None:
             raise NotFound(f"no job with id {job_id!r}", field="id")
         result = self.cache.get(record.cache_key) if record.status == JobStatus.completed else None
@@ -188,10 +187,6 @@ class JobService:
             self.records.save(record)
         except StorageUnavailable:
             logger.warning("job %s: state not saved, storage unavailable", record.id)
-
-
-def _valid_id(job_id: str) -> bool:
-    return len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)
 
 
 class JobRunner:
@@ -315,7 +310,7 @@ def _job_id(content: str) -> str | None:
         job_id = json.loads(content)["job_id"]
     except (ValueError, KeyError, TypeError):
         return None
-    return job_id if isinstance(job_id, str) and _valid_id(job_id) else None
+    return job_id if isinstance(job_id, str) and is_job_id(job_id) else None
 
 
 class QueueWorker:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,16 @@ class Task:
         cache stores). Sync routes validate before they queue for a slot, job workers on taking
         the job."""
         return self.run(store, request, settings).model_dump_json().encode()
+
+
+def new_job_id() -> str:
+    """The id of a new job or batch (they share `GET /jobs/{id}`)."""
+    return uuid.uuid4().hex
+
+
+def is_job_id(text: str) -> bool:
+    """Whether `text` has the shape of an id `new_job_id` makes (checked before any lookup)."""
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
 
 
 def canonical_request(request: BaseModel) -> dict[str, Any]:
