@@ -89,6 +89,33 @@ def test_missing_values_and_grid_search_are_scikit_learns(stock_class, fast_clas
     _assert_same(searches[0].best_estimator_, searches[1].best_estimator_, query)
 
 
+@pytest.mark.parametrize(("stock_class", "fast_class"), PAIRS)
+def test_trees_built_in_threads_refits_and_added_trees_are_scikit_learns(
+    stock_class, fast_class
+) -> None:
+    """Threads (n_jobs 2) give each tree its own generator; one at a time the trees share one,
+    re-seeded per draw: both, a second fit and trees added by `warm_start`, draw as stock."""
+    features, target = _problem(80, 5, 6, gaps=False)
+    weights = np.random.default_rng(6).random(80) + 0.1
+    query = _problem(15, 5, 8, gaps=False)[0]
+    threaded = {"n_estimators": 12, "random_state": 3, "n_jobs": 2, "bootstrap": True}
+    pair = [
+        forest(**threaded).fit(features, target, sample_weight=weights)
+        for forest in (stock_class, fast_class)
+    ]
+    for forest in pair:  # threads would add the trees' predictions up in any order
+        forest.set_params(n_jobs=1)
+    _assert_same(*pair, query)
+    forests = [
+        forest(n_estimators=6, random_state=4, warm_start=True)
+        for forest in (stock_class, fast_class)
+    ]
+    for forest in forests:
+        forest.fit(features, target).fit(features, target)  # a refit keeps the same trees
+        forest.set_params(n_estimators=10).fit(features, target)
+    _assert_same(*forests, query)
+
+
 def test_an_unsupported_setting_takes_scikit_learns_own_path() -> None:
     features, target = _problem(100, 5, 4, gaps=False)
     settings = {"n_estimators": 10, "random_state": 1, "max_leaf_nodes": 8, "ccp_alpha": 0.01}
