@@ -141,3 +141,26 @@ def test_nothing_to_fill_is_fine(panel) -> None:
     estimate = _estimate(dataclasses.replace(problem, target_series=full))
     assert estimate.prediction.empty and estimate.upper.empty
     assert estimate.rmse > 0
+
+
+def _forest_sizes(fit) -> list[int]:
+    """Trees of each member of a cross-validated fit (under a linear part, its trees')."""
+    return [getattr(member, "trees_", member).n_estimators for member in fit.members]
+
+
+@pytest.mark.parametrize("model", [Model.rfr, Model.etr])
+def test_cross_validation_folds_have_at_most_fold_trees_and_the_final_model_all(
+    panel, model
+) -> None:
+    problem = panel[0]
+    train = np.isfinite(problem.target_series[:, YEAR])
+    folds = history_method._country_folds(int(train.sum()))
+    features = problem.predictors.to_numpy()[train]
+    target = problem.target_series[train, YEAR]
+    weights = np.ones(len(target))
+    requested = history_method.FOLD_TREES + 15
+    fits = history_method._search(features, target, weights, folds, model, requested, 1)
+    for fit in fits:
+        assert _forest_sizes(fit) == [requested] + [history_method.FOLD_TREES] * 5
+    few = history_method._search(features, target, weights, folds, model, 7, 1)
+    assert _forest_sizes(few[0]) == [7] * 6
