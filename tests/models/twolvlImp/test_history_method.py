@@ -164,3 +164,23 @@ def test_cross_validation_folds_have_at_most_fold_trees_and_the_final_model_all(
         assert _forest_sizes(fit) == [requested] + [history_method.FOLD_TREES] * 5
     few = history_method._search(features, target, weights, folds, model, 7, 1)
     assert _forest_sizes(few[0]) == [7] * 6
+
+
+def test_the_history_correction_is_a_small_forest(panel, monkeypatch) -> None:
+    """Stage B's correction and its folds have at most FOLD_TREES trees, whatever the request's
+    count; stage A's candidates keep them all (their folds are capped: the test above)."""
+    validated = []
+    original = history_method._cross_validate
+
+    def recording(regressor, *args):  # observes the real cross-validations, changes nothing
+        validated.append(regressor)
+        return original(regressor, *args)
+
+    monkeypatch.setattr(history_method, "_cross_validate", recording)
+    requested = history_method.FOLD_TREES + 30
+    _estimate(panel[0], estimators=requested)
+    corrections = [model for model in validated if model.get_params().get("min_samples_leaf") == 5]
+    assert history_method.HISTORY_MIN_LEAF == 5 and len(corrections) == 1
+    assert corrections[0].n_estimators == history_method.FOLD_TREES
+    stage_a = [model for model in validated if model not in corrections]
+    assert [getattr(m, "trees", m).n_estimators for m in stage_a] == [requested] * len(stage_a)
