@@ -48,8 +48,9 @@ UNDER_LINEAR: dict[Model, dict[str, int]] = {  # the trees' settings under the l
 # Trees of each cross-validation fold's forest: the folds only have to rank the candidates and
 # give each training row an out-of-fold estimate, and with many trees they were most of a
 # request's time (5 folds per candidate). The final model keeps every tree the request asks for;
-# below this count nothing changes. The accuracy benchmark at 100 trees shows the price.
-FOLD_TREES = 20
+# up to this count nothing changes. The accuracy holdouts at 100 trees show no measurable price
+# (docs/benchmarks.md: pooled median errors 0.98x inner, 0.97x whole against every fold at 100).
+FOLD_TREES = 10
 HISTORY_MIN_LEAF = 5  # the history correction averages at least this many training rows
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # how much of the learnt correction is applied
 MIN_CALIBRATION_ROWS = 20  # fewer training rows for a gap pattern: fall back to the cross-section
