@@ -101,6 +101,11 @@ class BatchRecord(BaseModel):
     steps: int
     output: Output
     submitted: datetime
+    error: ErrorBody | None = Field(
+        None,
+        description="Why the batch failed as a whole (`not_queued`: storage failed while "
+        "its messages were sent); its units are not run.",
+    )
 
 
 class StepFailure(BaseModel):
@@ -346,10 +351,32 @@ class BatchService:
         sink = open_sink(output, self.settings, self.storage)
         path, content = kind.describe(request, sink.read(_describe_path(kind, request)))
         sink.write(path, content)
-        for index in range(len(units)):
-            self.storage.queue.send(json.dumps({"batch_id": record.id, "unit": index}))
+        self._queue_units(record)
         logger.info("batch %s queued: %d units, %d steps", record.id, len(units), record.steps)
         return record
+
+    def _queue_units(self, record: BatchRecord) -> None:
+        """One message per unit. Storage failing part-way fails the batch visibly (its record
+        says so; workers drop the messages already sent) and raises StorageUnavailable: a new
+        submission of the same batch reuses whatever its units trained meanwhile."""
+        queued = 0
+        try:
+            for index in range(len(record.units)):
+                self.storage.queue.send(json.dumps({"batch_id": record.id, "unit": index}))
+                queued += 1
+        except StorageUnavailable as error:
+            detail = (
+                f"batch {record.id} could not be queued ({queued} of {len(record.units)} units "
+                "were); submit it again"
+            )
+            record.error = ErrorBody(detail=detail, code="not_queued")
+            try:
+                self.records.save(record)
+            except StorageUnavailable:
+                logger.warning("batch %s: not queued, and that could not be saved", record.id)
+            raise StorageUnavailable(
+                f"{detail} later", retry_after_seconds=error.retry_after_seconds
+            ) from error
 
     def find(self, batch_id: str) -> BatchView | None:
         record = self.records.load(batch_id)
@@ -362,6 +389,12 @@ class BatchService:
         return view
 
     def view(self, record: BatchRecord) -> BatchView:
+        if record.error is not None:  # never queued whole: nothing runs
+            total = len(record.units)
+            progress = BatchProgress(
+                done=0, failed=0, total=total, steps=record.steps, seconds_left=None
+            )
+            return BatchView(record, BatchStatus.failed, progress, record.submitted, [])
         finished = self.records.finished_units(record.id)
         done = sum(status == "done" for status in finished.values())
         failed = len(finished) - done
@@ -468,6 +501,9 @@ class BatchRunner:
         record = self.records.load(batch_id)
         if record is None or unit >= len(record.units):
             logger.error("dropping message of unknown batch unit %s/%s", batch_id, unit)
+            return True
+        if record.error is not None:
+            logger.info("batch %s failed (%s): unit %d dropped", batch_id, record.error.code, unit)
             return True
         self._helping = record
         if unit in self.records.finished_units(batch_id):
