@@ -569,7 +569,7 @@ class BatchRunner:
         self._record(record, unit, dequeue_count, trained, failures, cpu)
 
     def help(self) -> bool:
-        """With no message to take: train one step of a unfinished unit of the last batch this
+        """With no message to take: train one step of an unfinished unit of the last batch this
         worker ran, the last one its owner has not reached (owners go through their steps in
         order). True when it trained one; False, and the batch forgotten, when nothing is left
         to help with.
