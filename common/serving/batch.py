@@ -459,6 +459,14 @@ class UnitRetry(Exception):
     """A unit's attempt failed in a way worth another delivery."""
 
 
+def in_owner_order[T](steps: list[T], unit: int) -> list[T]:
+    """A unit's steps in the order its owner runs them: rotated by the unit's index, so workers
+    that start together begin on different steps (years) and compute what those share (a
+    year's imputed matrix, `common.data.shared_frames`) once between them, not all at once."""
+    shift = unit % len(steps) if steps else 0
+    return steps[shift:] + steps[:shift]
+
+
 @dataclass(frozen=True)
 class _HelpStep:
     """A step of another worker's unit that a helper trains (`BatchRunner.help`)."""
@@ -543,7 +551,7 @@ class BatchRunner:
         results: dict[str, bytes] = {}
         failures: list[StepFailure] = []
         trained = 0
-        for label, step in kind.steps(request, plan):
+        for label, step in in_owner_order(kind.steps(request, plan), unit):
             try:
                 result, computed = self._step(kind.task, store, step)
             except StorageUnavailable:
@@ -615,7 +623,7 @@ class BatchRunner:
         for unit, plan in enumerate(record.units):
             if unit in finished:
                 continue
-            steps = [step for _, step in kind.steps(request, plan)]
+            steps = [step for _, step in in_owner_order(kind.steps(request, plan), unit)]
             index = self._last_untaken(kind.task, store, steps, unit, claims)
             if index is not None:
                 return _HelpStep(kind.task, store, unit, index, steps[index])

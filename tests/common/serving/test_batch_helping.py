@@ -8,7 +8,9 @@ from common.core.settings import Settings
 from common.serving.batch import BatchService, BatchStore, Output
 from common.serving.runtime import Runtime
 from common.serving.storage import MemoryBlobStore, MemoryQueue, Storage
+from common.serving.tasks import cache_key
 from models.twolvlImp.precomputed import BATCH, BatchRequest
+from models.twolvlImp.schemas import PredictRequest
 
 TARGETS = [
     "demo_wdi-access_to_electricity_percent_of_population",
@@ -90,3 +92,23 @@ def test_a_step_claimed_by_a_helper_that_died_is_trained_by_its_owner(
 def test_a_worker_with_no_batch_behind_it_does_not_help(demo_settings: Settings) -> None:
     [worker] = _workers(demo_settings, 1)
     assert not worker.job_runner().batches.help()
+
+
+def test_units_go_through_their_years_from_different_starts(
+    demo_settings: Settings, tmp_path: Path
+) -> None:
+    """Unit 1 runs 2011, 2012, 2010: a helper of it trains 2010, the year its owner does last."""
+    helper, owner = _workers(demo_settings, 2)
+    _submit(helper, tmp_path)
+    helping = helper.queue_worker()
+    assert helping.run_once()  # unit 0, whole
+    held = owner.storage.queue.receive(60)  # the owner is inside unit 1
+    assert held is not None and json.loads(held.content)["unit"] == 1
+    assert helping.runner.batches.help()
+    store = owner.datasets.require_store()
+    cached = []
+    for _, step in BATCH.steps(REQUEST, BATCH.plan(store, REQUEST)[1]):
+        assert isinstance(step, PredictRequest)
+        if owner.cache.get(cache_key(store.version, BATCH.task, step)) is not None:
+            cached.append(step.target_year)
+    assert cached == [2010]
