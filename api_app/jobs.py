@@ -113,7 +113,7 @@ def _find_job(job_id: str, request: Request, jobs: JobService, settings: Any) ->
 def _batch_view(batch: BatchView, request: Request) -> JobView:
     record, finished = batch.record, batch.finished
     result = None
-    if finished is not None:
+    if finished is not None and record.error is None:
         result = {
             "output": record.output.model_dump(),
             "where": record.output.describe(),
@@ -130,6 +130,7 @@ def _batch_view(batch: BatchView, request: Request) -> JobView:
         finished=finished,
         attempts=0,
         result=result,
+        error=record.error,
         progress=batch.progress,
         links={"self": str(request.app.url_path_for("get_job", job_id=record.id))},
     )

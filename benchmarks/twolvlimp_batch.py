@@ -11,7 +11,10 @@ result cache. Reports units and trainings per second, the scaling efficiency fro
 (rate with 2 / (2 x rate with 1)), and the projected time for every target and year of the
 dataset code on 1, 10, 20 and 50 workers (its trainings / (rate with 1 x workers x the measured
 efficiency)). The time runs from submission, once the workers have loaded the data, to the last
-unit. Prints the load average: the figures are only comparable within one run.
+unit. Prints the load average: the figures are only comparable within one run. Also reports the
+CPU seconds the units took (their workers' and helpers' CPU time) per training, and how busy the
+workers were (CPU / (workers x seconds)): on a machine others load, a busy fraction well under
+1 says the cores were taken, not that the batch left them idle.
 """
 
 import argparse
@@ -84,9 +87,13 @@ def _run(settings: Settings, request: BatchRequest, workers: int) -> dict[str, A
     units = view.progress.done + view.progress.failed
     if view.failures:
         raise SystemExit(f"steps failed, the rates would not be trainings: {view.failures[:3]}")
+    cpu = view.cpu_seconds or 0.0
     return {
         "workers": workers,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "cpu_per_step": cpu / view.progress.steps,
+        "busy": cpu / (workers * seconds),
         "units": units,
         "steps": view.progress.steps,
         "failed": view.progress.failed,
@@ -99,12 +106,16 @@ def _report(
     runs: dict[int, dict[str, Any]], efficiency: float, every: int, projected: dict[int, float],
     years: int,
 ) -> None:  # fmt: skip
-    print("| workers | units | trainings | seconds | units/s | trainings/s |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| workers | units | trainings | seconds | units/s | trainings/s | CPU s | "
+        "CPU s/training | busy |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for run in runs.values():
         print(
             f"| {run['workers']} | {run['units']} | {run['steps']} | {run['seconds']} | "
-            f"{run['units_per_second']:.3f} | {run['steps_per_second']:.3f} |"
+            f"{run['units_per_second']:.3f} | {run['steps_per_second']:.3f} | "
+            f"{run['cpu_seconds']} | {run['cpu_per_step']:.2f} | {run['busy']:.2f} |"
         )
     print(f"scaling efficiency 1 -> 2 workers: {efficiency:.2f}")
     print(f"every target and year of the dataset: {every} trainings over {years} years")

@@ -252,6 +252,13 @@ FIELDS = (
         _storage_name,
         _const("results"),
     ),
+    Field(
+        "batch_container",
+        "blob container of batch output (the precomputed model files)",
+        ("shared",),
+        _storage_name,
+        _const("ml-models"),
+    ),
 )
 
 

@@ -59,6 +59,13 @@ class Metrics:
             "sids_cache_lookups", "Result cache lookups by result (hit or miss).",
             ["result"], registry=registry,
         )  # fmt: skip
+        self.shared_matrices = Counter(
+            "sids_shared_matrices",
+            "Derived matrices (a year's imputed predictors) this process needed, by where they "
+            "came from: shared (the blob store), computed (and stored), ignored (a blob that "
+            "did not match, recomputed), unavailable (storage failed, computed).",
+            ["source"], registry=registry,
+        )  # fmt: skip
         self.jobs = Counter(
             "sids_jobs", "Jobs reaching each status.", ["status"], registry=registry
         )

@@ -133,9 +133,12 @@ class Settings(BaseSettings):
         True, description="Run a job worker thread inside the web process (memory backend only)."
     )
     batch_container: str = Field(
-        "ml",
+        "ml-models",
         description="Blob container of batch output (the platform's precomputed model files), "
         "under the prefix a batch request names; the data API publishes it.",
+        min_length=3,  # an Azure container name
+        max_length=63,
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
     )
     batch_output_dir: Path | None = Field(
         None,

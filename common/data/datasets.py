@@ -25,6 +25,7 @@ from common.core.errors import DatasetInvalid, DataUnavailable
 from common.core.settings import Settings
 from common.core.sids import SIDS
 from common.data.files import DATA_FILE, DATASET_FILES, DATASET_META_FILE, INDICATOR_META_FILE
+from common.data.shared_frames import SharedFrames
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class IndicatorStore:
     dataset_names: dict[str, str]
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _shared: SharedFrames | None = field(default=None, repr=False)
 
     @property
     def sids_mask(self) -> np.ndarray:
@@ -107,6 +109,28 @@ class IndicatorStore:
         value = compute()
         with self._memo_lock:
             return self._memo.setdefault(key, value)
+
+    def share_matrices(self, shared: SharedFrames | None) -> None:
+        """Where `shared_matrix` looks before computing (None: this process's memo only)."""
+        self._shared = shared
+
+    def shared_matrix(
+        self,
+        key: tuple[str, ...],
+        index: pd.Index,
+        columns: pd.Index,
+        compute: Callable[[], pd.DataFrame],
+    ) -> pd.DataFrame:
+        """A matrix derived from this dataset, once per process (the memo) and, with a shared
+        store, once per dataset version for every process using it (`SharedFrames`). `key`
+        must name everything else the values depend on, the code's version included."""
+
+        def load_or_compute() -> pd.DataFrame:
+            if self._shared is None:
+                return compute()
+            return self._shared.frame("/".join((self.version, *key)), index, columns, compute)
+
+        return self.memo(("shared_matrix", *key), load_or_compute)
 
 
 def read_folder(folder: Path) -> RawDataset:
@@ -305,8 +329,9 @@ class DatasetManager:
     process never serves half-loaded or invalid data.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shared: SharedFrames | None = None) -> None:
         self._settings = settings
+        self._shared = shared  # handed to every store loaded
         self._lock = threading.Lock()
         self.store: IndicatorStore | None = None
         self.error: str | None = "dataset not loaded yet"
@@ -326,6 +351,7 @@ class DatasetManager:
                     self.error = None
                     return ReloadStatus.unchanged
                 store = parse_dataset(raw, self._settings.dataset_max_abs_value)
+                store.share_matrices(self._shared)
             except (DatasetInvalid, OSError) as error:
                 logger.error("dataset load failed: %s", error)
                 self.error = self._public(error)

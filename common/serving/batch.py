@@ -16,9 +16,14 @@ kind and for the API, `python -m worker`, the queue-triggered Function and local
   error retries the unit (the message reappears after the visibility timeout, as a killed
   worker's does) and is recorded on the JOB_MAX_ATTEMPTS-th delivery; the batch still finishes;
 - a unit's file is written whole or not at all (one blob upload; a temporary file renamed into
-  place in a folder).
+  place in a folder);
+- a worker that finds the queue empty helps the units still running (`BatchRunner.help`): it
+  trains the step their owner will reach last, so the owner finds it cached. The owner still
+  runs, records and writes its unit alone (a helper only fills the result cache), so the tail of
+  a batch is not one worker's last unit while the others idle.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -96,6 +101,11 @@ class BatchRecord(BaseModel):
     steps: int
     output: Output
     submitted: datetime
+    error: ErrorBody | None = Field(
+        None,
+        description="Why the batch failed as a whole (`not_queued`: storage failed while "
+        "its messages were sent); its units are not run.",
+    )
 
 
 class StepFailure(BaseModel):
@@ -113,6 +123,11 @@ class UnitState(BaseModel):
     status: str
     attempts: int
     trained: int = Field(description="Steps trained in the last attempt (the rest were cached).")
+    cpu_seconds: float = Field(
+        0.0,
+        description="CPU time of the last attempt in its worker process (steps a helper trained "
+        "are counted in the helper's).",
+    )
     failures: list[StepFailure] = []
     finished: datetime
 
@@ -146,6 +161,7 @@ class BatchView:
     progress: BatchProgress
     finished: datetime | None
     failures: list[StepFailure]
+    cpu_seconds: float | None = None  # once finished: the units' and helpers' CPU time
 
 
 class BatchKind(Protocol):
@@ -272,6 +288,30 @@ class BatchStore:
             _unit_blob(batch_id, state.unit, state.status), state.model_dump_json().encode()
         )
 
+    def claims(self, batch_id: str) -> set[tuple[int, int]]:
+        """(unit, step) pairs a helper has taken (see `BatchRunner.help`)."""
+        taken = set()
+        for name in self.blobs.names(f"{BATCHES_PREFIX}{batch_id}/claims/"):
+            unit, _, step = name.rsplit("/", 1)[1].partition(".")
+            taken.add((int(unit), int(step)))
+        return taken
+
+    def claim(self, batch_id: str, unit: int, step: int, cpu_seconds: float | None = None) -> None:
+        """Taken (no content), then helped (the helper's CPU seconds)."""
+        content = b"" if cpu_seconds is None else json.dumps(round(cpu_seconds, 3)).encode()
+        self.blobs.put(_claim_blob(batch_id, unit, step), content)
+
+    def helpers_cpu_seconds(self, batch_id: str) -> float:
+        total = 0.0
+        for unit, step in self.claims(batch_id):
+            content = self.blobs.get(_claim_blob(batch_id, unit, step))
+            total += float(json.loads(content)) if content else 0.0
+        return total
+
+
+def _claim_blob(batch_id: str, unit: int, step: int) -> str:
+    return f"{BATCHES_PREFIX}{batch_id}/claims/{unit:06d}.{step}"
+
 
 def _unit_blob(batch_id: str, unit: int, status: str) -> str:
     return f"{BATCHES_PREFIX}{batch_id}/units/{unit:06d}.{status}"
@@ -311,10 +351,32 @@ class BatchService:
         sink = open_sink(output, self.settings, self.storage)
         path, content = kind.describe(request, sink.read(_describe_path(kind, request)))
         sink.write(path, content)
-        for index in range(len(units)):
-            self.storage.queue.send(json.dumps({"batch_id": record.id, "unit": index}))
+        self._queue_units(record)
         logger.info("batch %s queued: %d units, %d steps", record.id, len(units), record.steps)
         return record
+
+    def _queue_units(self, record: BatchRecord) -> None:
+        """One message per unit. Storage failing part-way fails the batch visibly (its record
+        says so; workers drop the messages already sent) and raises StorageUnavailable: a new
+        submission of the same batch reuses whatever its units trained meanwhile."""
+        queued = 0
+        try:
+            for index in range(len(record.units)):
+                self.storage.queue.send(json.dumps({"batch_id": record.id, "unit": index}))
+                queued += 1
+        except StorageUnavailable as error:
+            detail = (
+                f"batch {record.id} could not be queued ({queued} of {len(record.units)} units "
+                "were); submit it again"
+            )
+            record.error = ErrorBody(detail=detail, code="not_queued")
+            try:
+                self.records.save(record)
+            except StorageUnavailable:
+                logger.warning("batch %s: not queued, and that could not be saved", record.id)
+            raise StorageUnavailable(
+                f"{detail} later", retry_after_seconds=error.retry_after_seconds
+            ) from error
 
     def find(self, batch_id: str) -> BatchView | None:
         record = self.records.load(batch_id)
@@ -327,6 +389,12 @@ class BatchService:
         return view
 
     def view(self, record: BatchRecord) -> BatchView:
+        if record.error is not None:  # never queued whole: nothing runs
+            total = len(record.units)
+            progress = BatchProgress(
+                done=0, failed=0, total=total, steps=record.steps, seconds_left=None
+            )
+            return BatchView(record, BatchStatus.failed, progress, record.submitted, [])
         finished = self.records.finished_units(record.id)
         done = sum(status == "done" for status in finished.values())
         failed = len(finished) - done
@@ -339,7 +407,7 @@ class BatchService:
             seconds_left=_seconds_left(record.submitted, len(finished), total),
         )
         status = _status(done, failed, total)
-        failures, last = [], None
+        failures, last, cpu = [], None, None
         if status in (BatchStatus.completed, BatchStatus.failed):
             states = [
                 self.records.unit_state(record.id, unit, state)
@@ -348,7 +416,9 @@ class BatchService:
             ended = [state for state in states if state is not None]
             failures = [failure for state in ended for failure in state.failures]
             last = max((state.finished for state in ended), default=None)
-        return BatchView(record, status, progress, last, failures)
+            cpu = sum(state.cpu_seconds for state in ended)
+            cpu += self.records.helpers_cpu_seconds(record.id)
+        return BatchView(record, status, progress, last, failures, cpu)
 
 
 def _describe_path(kind: BatchKind, request: BaseModel) -> str:
@@ -389,6 +459,30 @@ class UnitRetry(Exception):
     """A unit's attempt failed in a way worth another delivery."""
 
 
+def in_owner_order[T](steps: list[T], unit: int) -> list[T]:
+    """A unit's steps in the order its owner runs them: rotated by the unit's index, so workers
+    that start together begin on different steps (years) and compute what those share (a
+    year's imputed matrix, `common.data.shared_frames`) once between them, not all at once."""
+    shift = unit % len(steps) if steps else 0
+    return steps[shift:] + steps[:shift]
+
+
+@dataclass(frozen=True)
+class _HelpStep:
+    """A step of another worker's unit that a helper trains (`BatchRunner.help`)."""
+
+    task: Task
+    store: IndicatorStore
+    unit: int
+    index: int
+    request: BaseModel
+
+
+# A helper leaves the owner of a unit this many untrained steps ahead of the one it takes, so
+# the owner is unlikely to reach that step before the helper has cached it.
+OWNER_LEAD_STEPS = 2
+
+
 class BatchRunner:
     """Runs one delivery of a unit; called by the job runner for batch messages."""
 
@@ -408,6 +502,7 @@ class BatchRunner:
         self.cache = cache
         self.datasets = datasets
         self.kinds = kinds
+        self._helping: BatchRecord | None = None  # the batch of the last unit this worker ran
 
     def process(self, batch_id: str, unit: int, dequeue_count: int) -> bool:
         """True when the message is done with (delete it), False to have it delivered again."""
@@ -415,6 +510,10 @@ class BatchRunner:
         if record is None or unit >= len(record.units):
             logger.error("dropping message of unknown batch unit %s/%s", batch_id, unit)
             return True
+        if record.error is not None:
+            logger.info("batch %s failed (%s): unit %d dropped", batch_id, record.error.code, unit)
+            return True
+        self._helping = record
         if unit in self.records.finished_units(batch_id):
             logger.info("batch %s unit %d already finished: duplicate ignored", batch_id, unit)
             return True
@@ -448,10 +547,11 @@ class BatchRunner:
         plan = record.units[unit]
         store = self.datasets.require_store()
         final = dequeue_count >= self.settings.job_max_attempts
+        started = time.process_time()
         results: dict[str, bytes] = {}
         failures: list[StepFailure] = []
         trained = 0
-        for label, step in kind.steps(request, plan):
+        for label, step in in_owner_order(kind.steps(request, plan), unit):
             try:
                 result, computed = self._step(kind.task, store, step)
             except StorageUnavailable:
@@ -473,7 +573,85 @@ class BatchRunner:
         if results:
             sink = open_sink(record.output, self.settings, self.storage)
             sink.write(plan.path, kind.combine(request, plan, results))
-        self._record(record, unit, dequeue_count, trained, failures)
+        cpu = time.process_time() - started
+        self._record(record, unit, dequeue_count, trained, failures, cpu)
+
+    def help(self) -> bool:
+        """With no message to take: train one step of an unfinished unit of the last batch this
+        worker ran, the last one its owner has not reached (owners go through their steps in
+        order). True when it trained one; False, and the batch forgotten, when nothing is left
+        to help with.
+
+        The step is claimed first (a blob), so helpers do not take the same one; a helper that
+        dies leaves only a claim, and the owner trains the step itself when it gets there."""
+        record = self._helping
+        if record is None:
+            return False
+        try:
+            found = self._step_to_help(record)
+            if found is not None:
+                self.records.claim(record.id, found.unit, found.index)
+        except Exception as error:  # storage, data or model missing here: stop helping
+            logger.info("batch %s: not helping (%s)", record.id, error)
+            found = None
+        if found is None:
+            self._helping = None
+            return False
+        started = time.process_time()
+        try:
+            self._step(found.task, found.store, found.request)
+        except ServiceError as error:  # the owner records it (or retries a retryable one)
+            logger.info("batch %s unit %d: a helped step failed: %s", record.id, found.unit, error)
+        except Exception:
+            logger.exception("batch %s unit %d: a helped step failed", record.id, found.unit)
+        cpu = time.process_time() - started
+        with contextlib.suppress(StorageUnavailable):
+            self.records.claim(record.id, found.unit, found.index, cpu)
+        return True
+
+    def _step_to_help(self, record: BatchRecord) -> "_HelpStep | None":
+        """The step to help with, if any."""
+        finished = self.records.finished_units(record.id)
+        if len(finished) == len(record.units):
+            return None
+        kind = self.kinds(record.model, record.endpoint)
+        store = self.datasets.require_store()
+        if store.version != record.dataset_version:
+            return None  # a newer dataset: the owners' results would not be these
+        request = kind.request_model.model_validate(record.request)
+        claims = self.records.claims(record.id)
+        for unit, plan in enumerate(record.units):
+            if unit in finished:
+                continue
+            steps = [step for _, step in in_owner_order(kind.steps(request, plan), unit)]
+            index = self._last_untaken(kind.task, store, steps, unit, claims)
+            if index is not None:
+                return _HelpStep(kind.task, store, unit, index, steps[index])
+        return None
+
+    def _last_untaken(
+        self,
+        task: Task,
+        store: IndicatorStore,
+        steps: list[BaseModel],
+        unit: int,
+        claims: set[tuple[int, int]],
+    ) -> int | None:
+        """The last step of a unit neither cached nor claimed, if OWNER_LEAD_STEPS steps before
+        it are untaken too (the owner is working on the first of those, or before)."""
+
+        def taken(index: int) -> bool:
+            if (unit, index) in claims:
+                return True
+            return self.cache.get(cache_key(store.version, task, steps[index])) is not None
+
+        index = len(steps) - 1
+        while index >= 0 and taken(index):
+            index -= 1
+        lead = range(index - OWNER_LEAD_STEPS, index)
+        if index < OWNER_LEAD_STEPS or any(taken(before) for before in lead):
+            return None
+        return index
 
     def _step(self, task: Task, store: IndicatorStore, request: BaseModel) -> tuple[bytes, int]:
         """A step's result from the cache, or trained and cached; and whether it was trained."""
@@ -493,12 +671,14 @@ class BatchRunner:
         attempts: int,
         trained: int,
         failures: list[StepFailure],
+        cpu_seconds: float = 0.0,
     ) -> None:
         state = UnitState(
             unit=unit,
             status="failed" if failures else "done",
             attempts=min(attempts, self.settings.job_max_attempts),
             trained=trained,
+            cpu_seconds=round(cpu_seconds, 3),
             failures=failures,
             finished=_now(),
         )

@@ -14,6 +14,7 @@ from multiprocessing.managers import BaseManager
 from typing import Any, TextIO
 
 from pydantic import BaseModel
+from threadpoolctl import threadpool_limits
 
 from common.core.settings import Settings
 from common.serving.batch import (
@@ -28,6 +29,9 @@ from common.serving.runtime import Runtime
 from common.serving.storage import MemoryBlobStore, MemoryQueue, Storage
 
 READY_TIMEOUT_SECONDS = 300
+# Idle workers poll the local queue this often (a round trip to the parent, not a storage bill):
+# at submission, no worker sleeps through the first second of the batch.
+LOCAL_POLL_SECONDS = 0.1
 
 
 class _SharedMemory(BaseManager):
@@ -50,7 +54,8 @@ def run_local_batch(
 
     Raises what submission raises (`InvalidParameter` for a request the data cannot serve)."""
     # Each worker is already a process of its own (and a daemon: it may not start children).
-    settings = settings.model_copy(update={"training_processes": 0})
+    poll = min(settings.worker_poll_interval, LOCAL_POLL_SECONDS)
+    settings = settings.model_copy(update={"training_processes": 0, "worker_poll_interval": poll})
     context = multiprocessing.get_context("spawn")
     with _SharedMemory(ctx=context) as shared:
         storage = Storage(shared.MemoryBlobStore(), shared.MemoryQueue(), kind="memory")  # type: ignore[attr-defined]
@@ -84,8 +89,12 @@ def run_local_batch(
 
 
 def _work(settings: Settings, blobs: Any, queue: Any, stop: Any, ready: Any) -> None:
-    """A worker process: the job runner on the shared queue until `stop` is set."""
+    """A worker process: the job runner on the shared queue until `stop` is set.
+
+    One worker is one core's worth: its native thread pools (BLAS, OpenMP) get one thread, so N
+    workers on N cores do not oversubscribe them (and one worker is the honest baseline)."""
     runtime = Runtime.create(settings, storage=Storage(blobs, queue, kind="memory"))
+    threadpool_limits(1)  # after the models are imported: their libraries' pools are loaded
     if runtime.datasets.load() is None:
         raise SystemExit(f"dataset unavailable: {runtime.datasets.error}")
     ready.release()

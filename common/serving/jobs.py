@@ -328,8 +328,15 @@ class QueueWorker:
                 worked = self.run_once()
             except StorageUnavailable:
                 worked = False
-            if not worked:
+            if not worked and not self._help():
                 stop.wait(self.settings.worker_poll_interval)
+
+    def _help(self) -> bool:
+        """With the queue empty: a step of a batch unit another worker is running, if any."""
+        try:
+            return self.runner.batches.help()
+        except StorageUnavailable:
+            return False
 
     def run_once(self) -> bool:
         """Take and handle one message; False when the queue had none."""

@@ -36,6 +36,8 @@ from common.core.errors import ServiceError, TrainingCrashed
 from common.core.logs import configure_logging
 from common.core.settings import Settings
 from common.data.datasets import IndicatorStore
+from common.data.shared_frames import SharedFrames
+from common.serving.storage import open_storage
 from common.serving.tasks import Task
 
 logger = logging.getLogger(__name__)
@@ -245,6 +247,7 @@ def serve(connection: Connection, settings: Settings, preload: list[str]) -> Non
     _exit_with_parent()
     for module in preload:
         importlib.import_module(module)
+    shared = _shared_frames(settings)
     store: IndicatorStore | None = None
     while True:
         try:
@@ -257,7 +260,15 @@ def serve(connection: Connection, settings: Settings, preload: list[str]) -> Non
         if store_pickle is not None:
             store = None  # the old version's caches go before the new data arrives
             store = IndicatorStore(**pickle.loads(store_pickle))
+            store.share_matrices(shared)
         connection.send(_run(task, request, version, store, settings))
+
+
+def _shared_frames(settings: Settings) -> SharedFrames | None:
+    """The shared matrices through this worker's own client of the configured blob store (the
+    memory backend lives in the parent: then the worker's memo only)."""
+    storage = open_storage(settings)
+    return SharedFrames(storage.blobs) if storage.kind == "azure" else None
 
 
 def _exit_with_parent() -> None:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from common.core.metrics import Metrics
 from common.core.settings import Settings, get_settings
 from common.data.datasets import DatasetManager
+from common.data.shared_frames import SharedFrames
 from common.serving.cache import ResultCache
 from common.serving.executor import TaskExecutor, TrainingSlots
 from common.serving.jobs import JobRunner, JobService, QueueWorker, TaskRegistry
@@ -63,10 +64,13 @@ class Runtime:
             preload = {task.run.__module__ for task in all_tasks}
             processes = TrainingProcesses(settings, preload)
         train = processes.train if processes else in_process(settings)
+        shared = SharedFrames(
+            storage.blobs, lambda source: metrics.shared_matrices.labels(source=source).inc()
+        )
         return cls(
             settings=settings,
             models=models,
-            datasets=DatasetManager(settings),
+            datasets=DatasetManager(settings, shared),
             storage=storage,
             cache=cache,
             slots=slots,

@@ -33,6 +33,7 @@ module "sids_ml" {
   dataset_share_quota_gi = var.dataset_share_quota_gi
   jobs_queue_name        = var.jobs_queue_name
   results_container_name = var.results_container_name
+  batch_container_name   = var.batch_container_name
 
   function_python_version      = var.function_python_version
   function_max_instances       = var.function_max_instances

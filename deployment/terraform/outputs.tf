@@ -68,6 +68,11 @@ output "results_container_name" {
   value       = module.sids_ml.results_container_name
 }
 
+output "batch_container_name" {
+  description = "Name of the batch output container (stage 2 reads it)."
+  value       = module.sids_ml.batch_container_name
+}
+
 output "dataset_storage_account_name" {
   description = "Account of the dataset share (shared.yaml's storage_account)."
   value       = module.sids_ml.dataset_storage_account_name

@@ -285,6 +285,17 @@ variable "results_container_name" {
   }
 }
 
+variable "batch_container_name" {
+  description = "Blob container of batch output, the precomputed model files (BATCH_CONTAINER)."
+  type        = string
+  default     = "ml-models"
+
+  validation {
+    condition     = length(var.batch_container_name) >= 3 && length(var.batch_container_name) <= 63 && can(regex("^[a-z0-9]+(-[a-z0-9]+)*$", var.batch_container_name))
+    error_message = "batch_container_name: 3 to 63 lowercase letters, digits and single hyphens."
+  }
+}
+
 variable "function_python_version" {
   description = "Python of the Function App; the image (4-python3.12), CI and requirements use 3.12."
   type        = string

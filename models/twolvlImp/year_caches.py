@@ -2,11 +2,18 @@
 
 A year's predictor matrix is imputed once per base imputer, for every country and every indicator
 that can be a predictor that year (gaps filled from the country's own neighbouring years first,
-then by the imputer); a request then only slices rows and columns out of it.
+then by the imputer); a request then only slices rows and columns out of it. With a shared
+blob store (`IndicatorStore.shared_matrix`) the imputed matrix is computed once per dataset
+version for every process, under a name that carries IMPUTATION_CODE: a change to the code that
+computes it, or to the libraries it uses, is a new name, never a stale matrix.
 """
+
+import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from common.data.datasets import IndicatorStore
 from common.serving.registry import model_name
@@ -16,6 +23,18 @@ from models.twolvlImp.schemas import Interpolator
 
 MEMO = model_name(__name__)
 OWN_HISTORY_REACH = 3  # years a country's nearest value is carried beyond the end of its series
+
+
+def _code_version() -> str:
+    """A hash of the modules an imputed matrix is computed by, and of the library versions."""
+    digest = hashlib.sha256(f"numpy {np.__version__} sklearn {sklearn.__version__}".encode())
+    for module in (cross_section, history):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+IMPUTATION_CODE = _code_version()
 
 
 def predictor_columns(store: IndicatorStore, year: int) -> pd.Index:
@@ -35,16 +54,18 @@ def imputed_year(store: IndicatorStore, year: int, interpolator: Interpolator) -
 
     A gap is first filled from the country's own series of the indicator (`own_history_year`);
     what remains is filled by the base imputer, fitted on all countries at once. Once per
-    dataset, year and imputer.
+    dataset version, year and imputer, shared by every process when the store has a shared
+    blob store.
     """
+    columns = predictor_columns(store, year)
 
     def compute() -> pd.DataFrame:
-        columns = predictor_columns(store, year)
         matrix = own_history_year(store, year)[columns]
         filled, _ = cross_section.fill_predictor_gaps(matrix, matrix.iloc[:0], interpolator)
         return filled
 
-    return store.memo((MEMO, "imputed_year", year, interpolator.value), compute)
+    key = (MEMO, "imputed_year", str(year), interpolator.value, IMPUTATION_CODE)
+    return store.shared_matrix(key, store.countries, columns, compute)
 
 
 def own_history_year(store: IndicatorStore, year: int) -> pd.DataFrame:

@@ -16,6 +16,7 @@ CONTRACT: dict[str, set[str]] = {
         "queue_url",
         "jobs_queue",
         "results_container",
+        "batch_container",
         "config_map",
         "dataset_claim",
         "gateway",

@@ -300,6 +300,7 @@ def sample_values() -> dict[str, dict[str, Any]]:
             "queue_url": "https://stsidsmlproddata.queue.core.windows.net",
             "jobs_queue": "jobs",
             "results_container": "results",
+            "batch_container": "ml-models",
             "gateway": "sids-ml-backend",
             "admin_secret": "sids-ml-backend-admin",
             "tenant_id": "11111111-1111-1111-1111-111111111111",
@@ -463,6 +464,7 @@ def test_storage_children_are_created_through_resource_manager() -> None:
         "datasets",
         "jobs",
         "results",
+        "batch",
         "releases",
         "deployment",
     }

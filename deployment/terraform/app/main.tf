@@ -27,6 +27,7 @@ module "sids_ml_app" {
   queue_url               = local.infra.storage_queue_endpoint
   jobs_queue              = local.infra.jobs_queue_name
   results_container       = local.infra.results_container_name
+  batch_container         = local.infra.batch_container_name
 
   # The Gateway's TLS listener and the admin keys, both from stage 1's Key Vault.
   tenant_id           = local.infra.tenant_id

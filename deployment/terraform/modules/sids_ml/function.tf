@@ -55,6 +55,7 @@ locals {
       LOG_JSON           = "true"
       JOBS_QUEUE_NAME    = var.jobs_queue_name
       RESULTS_CONTAINER  = var.results_container_name
+      BATCH_CONTAINER    = var.batch_container_name
       # POST /datasets/reload and /metrics need one of these keys (no METRICS_PUBLIC here: the
       # app is on the internet).
       ADMIN_API_KEYS = local.admin_keys_reference

@@ -75,6 +75,11 @@ output "results_container_name" {
   value       = azurerm_storage_container.results.name
 }
 
+output "batch_container_name" {
+  description = "Name of the batch output container."
+  value       = azurerm_storage_container.batch.name
+}
+
 output "dataset_storage_account_name" {
   description = "Account of the dataset share (the PersistentVolume's storageAccount)."
   value       = azurerm_storage_account.datasets.name

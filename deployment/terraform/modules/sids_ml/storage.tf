@@ -81,6 +81,15 @@ resource "azurerm_storage_container" "results" {
   container_access_type = "private"
 }
 
+resource "azurerm_storage_container" "batch" {
+  #checkov:skip=CKV2_AZURE_21:Blob reads are logged by the account's diagnostic setting (allLogs, including StorageRead) below; azurerm_log_analytics_storage_insights, which this check wants, takes the account key.
+  # Batch output: the platform's precomputed model files (BATCH_CONTAINER), which the data API
+  # publishes; private like the results.
+  name                  = var.batch_container_name
+  storage_account_id    = azurerm_storage_account.data.id
+  container_access_type = "private"
+}
+
 resource "azurerm_storage_account" "datasets" {
   #checkov:skip=CKV_AZURE_206:Zone-redundant (ZRS) by default: jobs, results and host state are regenerable and the dataset can be uploaded again; set storage_replication_type = "GZRS" for geo-redundancy.
   #checkov:skip=CKV2_AZURE_40:Shared keys stay on: the Azure Files CSI driver mounts SMB with the account key, which it fetches at mount time with the workload identity (Storage Account Contributor). No key is stored anywhere; see the comment at the top of this file.

@@ -162,6 +162,11 @@ variable "results_container_name" {
   type        = string
 }
 
+variable "batch_container_name" {
+  description = "Blob container of batch output, the precomputed model files (BATCH_CONTAINER)."
+  type        = string
+}
+
 variable "function_python_version" {
   description = "Python version of the Flex Consumption Function App (the image and CI use the same)."
   type        = string

@@ -24,6 +24,7 @@ locals {
     queue_url              = var.queue_url
     jobs_queue             = var.jobs_queue
     results_container      = var.results_container
+    batch_container        = var.batch_container
     config_map             = local.config_map
     dataset_claim          = local.dataset_claim
     gateway                = local.gateway

@@ -78,6 +78,11 @@ variable "results_container" {
   type        = string
 }
 
+variable "batch_container" {
+  description = "Name of the batch output container (BATCH_CONTAINER)."
+  type        = string
+}
+
 variable "image" {
   description = "Image of the HTTP pods and workers, tagged with the commit SHA."
   type        = string
