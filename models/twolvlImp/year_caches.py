@@ -17,7 +17,7 @@ import sklearn
 
 from common.data.datasets import IndicatorStore
 from common.serving.registry import model_name
-from models.twolvlImp import cross_section, history
+from models.twolvlImp import cross_section, fast_forest, history
 from models.twolvlImp.options import predictors_for, targets_of_year
 from models.twolvlImp.schemas import Interpolator
 
@@ -28,7 +28,7 @@ OWN_HISTORY_REACH = 3  # years a country's nearest value is carried beyond the e
 def _code_version() -> str:
     """A hash of the modules an imputed matrix is computed by, and of the library versions."""
     digest = hashlib.sha256(f"numpy {np.__version__} sklearn {sklearn.__version__}".encode())
-    for module in (cross_section, history):
+    for module in (cross_section, fast_forest, history):
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:12]
