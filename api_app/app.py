@@ -33,6 +33,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.start_training_processes()  # they start while the data loads
+        runtime.start_warm_ups()  # each dataset version loaded from here on submits its warm-up
         await run_in_threadpool(runtime.datasets.load)
         runtime.start_embedded_worker()
         runtime.start_dataset_watch()

@@ -29,7 +29,13 @@ class JobSubmission(BaseModel):
     model: str = Field(
         description="The model, as in the path: `twolvlImp`.", examples=["twolvlImp"]
     )
-    endpoint: str = Field(description="The training endpoint: `predict`.", examples=["predict"])
+    endpoint: str = Field(
+        description="The job endpoint of the model: `predict` (the body of `POST "
+        "/twolvlImp/predict`), `batch` (a batch run of predict requests) or `warm` (impute a "
+        "year's predictor matrix ahead of its first request: `{target_year, interpolator}`; its "
+        "result is `{year, imputer, rows, columns, dataset_version}`).",
+        examples=["predict"],
+    )
     request: dict[str, Any] = Field(description="The body the sync endpoint would take.")
 
 

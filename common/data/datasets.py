@@ -336,6 +336,12 @@ class DatasetManager:
         self.store: IndicatorStore | None = None
         self.error: str | None = "dataset not loaded yet"
         self.files: list[str] = []
+        self._listeners: list[Callable[[IndicatorStore], None]] = []
+
+    def on_load(self, listener: Callable[[IndicatorStore], None]) -> None:
+        """Call `listener` with each store swapped in from now on (`load` of unchanged files
+        too: it swaps one in); what it raises is logged, never a failed load."""
+        self._listeners.append(listener)
 
     def load(self) -> IndicatorStore | None:
         """Load the dataset (again); on failure keep serving the previous one, if any."""
@@ -366,6 +372,11 @@ class DatasetManager:
             store.years[0],
             store.years[-1],
         )
+        for listener in self._listeners:
+            try:
+                listener(store)
+            except Exception:
+                logger.exception("a listener of the dataset load failed")
         return ReloadStatus.loaded
 
     def _public(self, error: Exception) -> str:

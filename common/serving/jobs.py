@@ -37,7 +37,14 @@ from common.serving.cache import ResultCache
 from common.serving.executor import TrainingSlots
 from common.serving.processes import Train, in_process
 from common.serving.storage import QueueMessage, Storage
-from common.serving.tasks import Task, cache_key, canonical_request, is_job_id, new_job_id
+from common.serving.tasks import (
+    Task,
+    cache_key,
+    canonical_request,
+    is_job_id,
+    job_id_of,
+    new_job_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -147,9 +154,28 @@ class JobService:
 
     def submit(self, task: Task, request: BaseModel, dataset_version: str) -> JobRecord:
         """Save and queue a job; a cached result completes it at once."""
+        return self._submit(task, request, cache_key(dataset_version, task, request), new_job_id())
+
+    def submit_once(self, task: Task, request: BaseModel, dataset_version: str) -> JobRecord:
+        """The one job of a request on a dataset version, whoever submits it (a warm-up: every
+        replica loading the version submits the same ones). Its id comes from the cache key: a
+        job already queued, running, or completed with its result still cached is answered as
+        it is, without a second message; only a new, failed or forgotten one is queued. Two
+        submitters in the same few milliseconds may both queue it: the second delivery then finds
+        the result cached, or at worst computes it again (same answer)."""
         key = cache_key(dataset_version, task, request)
+        job_id = job_id_of(key)
+        existing = self.records.load(job_id)
+        if existing is not None and existing.cache_key == key:
+            if existing.status in {JobStatus.in_queue, JobStatus.in_progress}:
+                return existing
+            if existing.status == JobStatus.completed and self.cache.lookup(key) is not None:
+                return existing
+        return self._submit(task, request, key, job_id)
+
+    def _submit(self, task: Task, request: BaseModel, key: str, job_id: str) -> JobRecord:
         record = JobRecord(
-            id=new_job_id(),
+            id=job_id,
             model=task.model,
             endpoint=task.endpoint,
             request=canonical_request(request),

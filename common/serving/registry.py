@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 
 from common.serving.batch import BatchKind
-from common.serving.tasks import Task
+from common.serving.tasks import Task, Warmup
 
 MODELS_PACKAGE = "models"
 
@@ -31,6 +31,7 @@ class ModelSpec:
     main_method: str = "POST"
     tasks: tuple[Task, ...] = ()  # endpoints that train: cached, limited, and runnable as jobs
     batches: tuple[BatchKind, ...] = ()  # batch runs of those tasks, submitted as jobs
+    warmups: tuple[Warmup, ...] = ()  # jobs submitted when a new dataset version is loaded
 
     @property
     def prefix(self) -> str:

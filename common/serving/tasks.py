@@ -3,7 +3,7 @@
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,18 @@ class Task:
         return self.run(store, request, settings).model_dump_json().encode()
 
 
+@dataclass(frozen=True)
+class Warmup:
+    """Jobs of a task to submit whenever a process serving HTTP loads a new dataset version, so
+    that what they compute (and share) is ready before the first user asks for it."""
+
+    task: Task
+    # The requests to submit for a store, in the order they should run (empty: none, e.g. off).
+    requests: Callable[[IndicatorStore, Settings], Sequence[BaseModel]]
+    # Raises `InvalidSetting` (start-up fails) when the settings it reads are not valid.
+    check_settings: Callable[[Settings], None]
+
+
 def new_job_id() -> str:
     """The id of a new job or batch (they share `GET /jobs/{id}`)."""
     return uuid.uuid4().hex
@@ -70,6 +82,12 @@ def new_job_id() -> str:
 def is_job_id(text: str) -> bool:
     """Whether `text` has the shape of an id `new_job_id` makes (checked before any lookup)."""
     return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+
+
+def job_id_of(key: str) -> str:
+    """The id of the one job a warm-up submits for a cache key: every replica that submits the
+    same request for the same data names the same job (`JobService.submit_once`)."""
+    return key[:32]
 
 
 def canonical_request(request: BaseModel) -> dict[str, Any]:

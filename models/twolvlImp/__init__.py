@@ -3,13 +3,14 @@
 from common.serving.registry import ModelSpec
 from models.twolvlImp.precomputed import BATCH
 from models.twolvlImp.router import router
-from models.twolvlImp.tasks import MODEL_NAME, PREDICT
+from models.twolvlImp.tasks import MODEL_NAME, PREDICT, WARM, WARM_UP
 
 MODEL = ModelSpec(
     name=MODEL_NAME,
     label="Two Level Imputation",
     router=router,
     main_endpoint="/predict",
-    tasks=(PREDICT,),
+    tasks=(PREDICT, WARM),
     batches=(BATCH,),
+    warmups=(WARM_UP,),
 )

@@ -227,6 +227,30 @@ class PredictResponse(BaseModel):
     dataset_version: str
 
 
+class WarmRequest(BaseModel):
+    """A warm-up job (endpoint `warm` of `POST /jobs`): impute the year's predictor matrix with
+    the imputer, so that it is shared before the first request of the year needs it."""
+
+    target_year: int = Field(
+        description="A year of the dataset (`GET /twolvlImp/target_years`).", examples=[2019]
+    )
+    interpolator: Interpolator = Field(
+        description="The base imputer whose matrix is computed, as `interpolator` of a predict "
+        "request.",
+        examples=["IterativeImputer"],
+    )
+
+
+class WarmResponse(BaseModel):
+    """The matrix a warm-up job computed (or found shared): its year, imputer and size."""
+
+    year: int
+    imputer: Interpolator
+    rows: int = Field(description="Countries of the matrix.")
+    columns: int = Field(description="Indicators of the matrix: the year's candidate predictors.")
+    dataset_version: str
+
+
 class DimensionOption(BaseModel):
     """One dimension of an indicator."""
 

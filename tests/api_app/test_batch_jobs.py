@@ -63,7 +63,7 @@ def test_malformed_batch_requests_get_422_naming_the_field(
 def test_an_unknown_endpoint_lists_the_batch_among_the_allowed(client: TestClient) -> None:
     body = {"model": "twolvlImp", "endpoint": "batches", "request": GOOD}
     answer = assert_invalid(client.post("/jobs", json=body), "endpoint")
-    assert answer["allowed"] == ["batch", "predict"]
+    assert answer["allowed"] == ["batch", "predict", "warm"]
 
 
 def test_a_batch_job_reports_progress_and_where_its_files_are(
