@@ -17,10 +17,12 @@ Measured on the Gapminder Systema Globalis extract at ../shared/data/gapminder-s
 5. The peak RSS of this process after those requests.
 6. The targets of the issue, each with PASS or FAIL.
 7. The front end's settings (AFS, 10 predictors, KNNImputer, rfr, quantile, `history`) with 100,
-   500 and 1,000 trees, the IterativeImputer (the first request of a year) and model `all`, each
-   over the same FRONTEND_CASES (year, target) cases (one per year): median and max, and the
-   ratio of the median to the median of one RandomForestRegressor fit with the requested number
-   of trees on each request's training matrix, timed in the same run (`frontend_rows`).
+   500 and 1,000 trees, the IterativeImputer (the first request of a year; and the same first
+   requests once a `warm` job for each year has run in another runtime sharing the blob store,
+   `warm_row`) and model `all`, each over the same FRONTEND_CASES (year, target) cases (one per
+   year): median and max, and the ratio of the median to the median of one
+   RandomForestRegressor fit with the requested number of trees on each request's training
+   matrix, timed in the same run (`frontend_rows`).
 
 Run from the repository root (`make benchmark` does exactly this):
 
@@ -28,7 +30,7 @@ Run from the repository root (`make benchmark` does exactly this):
         [--reference-cases N] [--json FILE] [--frontend] [--frontend-rows KEY ...]
 
 `--frontend` measures only the rows of 7; `--frontend-rows` picks some of them (default, 500,
-1000, iterative, all).
+1000, iterative, iterative-warm, all).
 
 If the dataset folder is absent the script says so and exits with status 0.
 """
@@ -37,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -56,8 +59,10 @@ from benchmarks.real_data import DEFAULT_DATASET, checked, dataset_available, wr
 from common.core.settings import Settings
 from common.data.datasets import IndicatorStore
 from common.serving.runtime import Runtime
+from common.serving.storage import MemoryBlobStore, MemoryQueue, Storage
 from models.twolvlImp.cross_section import SEED
-from models.twolvlImp.schemas import Interpolator
+from models.twolvlImp.schemas import Interpolator, WarmRequest
+from models.twolvlImp.tasks import WARM
 from models.twolvlImp.year_caches import imputed_year
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -94,8 +99,15 @@ FRONTEND_ROWS: dict[str, tuple[str, dict[str, Any]]] = {  # key: (label, change 
     "500": ("same, 500 trees", {"estimators": 500}),
     "1000": ("same, 1000 trees", {"estimators": 1000}),
     "iterative": ("same, IterativeImputer (first of a year)", {"interpolator": "IterativeImputer"}),
+    # The same first requests of a year in a fresh app, once a warm job for the year has run in
+    # another runtime sharing the blob store (`warm_row`).
+    "iterative-warm": (
+        "same, IterativeImputer, after warm-up",
+        {"interpolator": "IterativeImputer"},
+    ),
     "all": ("same, model all", {"model": "all"}),
 }
+WARM_ROW = "iterative-warm"
 
 # Runs in a fresh interpreter; prints its timing and peak RSS as one JSON line.
 COLD_START_CODE = """
@@ -314,14 +326,47 @@ def frontend_row(
 
 
 def frontend_rows(client: TestClient, keys: list[str]) -> dict[str, Any]:
-    """The rows `keys` of FRONTEND_ROWS, each year's KNN caches filled first (untimed)."""
+    """The rows `keys` of FRONTEND_ROWS but WARM_ROW, each year's KNN caches filled first
+    (untimed)."""
     app = cast(FastAPI, client.app)  # TestClient types it as any ASGI app
     store = app.state.runtime.datasets.require_store()
     cases = frontend_cases(client)
     warm_up(client, cases)
-    chosen = [FRONTEND_ROWS[key] for key in FRONTEND_ROWS if key in keys]
+    chosen = [FRONTEND_ROWS[key] for key in FRONTEND_ROWS if key in keys and key != WARM_ROW]
     rows = {label: frontend_row(client, store, cases, change) for label, change in chosen}
     return {"cases": [asdict(case) for case in cases], "rows": rows}
+
+
+def run_warm_jobs(settings: Settings, blobs: MemoryBlobStore, cases: list[Case]) -> None:
+    """A `warm` job of WARM_ROW's imputer for each case's year, submitted and run through the
+    jobs machinery of a runtime of its own over `blobs` (another replica and its worker)."""
+    runtime = Runtime.create(settings, storage=Storage(blobs, MemoryQueue(), kind="memory"))
+    store = runtime.datasets.load()
+    if store is None:
+        raise SystemExit(f"dataset load failed: {runtime.datasets.error}")
+    imputer = FRONTEND_ROWS[WARM_ROW][1]["interpolator"]
+    for year in sorted({case.year for case in cases}):
+        request = WarmRequest(target_year=year, interpolator=imputer)
+        runtime.jobs.submit(WARM, request, store.version)
+    worker = runtime.queue_worker()
+    while worker.run_once():
+        pass
+
+
+def warm_row(settings: Settings, cases: list[Case]) -> dict[str, Any]:
+    """WARM_ROW: its requests, each the first of its year in a fresh app whose blob store a warm
+    job for the year has filled first (untimed, in another runtime), after the same untimed KNN
+    warm-up as the other rows. `shared_matrices` counts where the app's matrices came from."""
+    blobs = MemoryBlobStore()
+    run_warm_jobs(settings, blobs, cases)
+    runtime = Runtime.create(settings, storage=Storage(blobs, MemoryQueue(), kind="memory"))
+    with TestClient(create_app(runtime)) as client:
+        warm_up(client, cases)
+        store = runtime.datasets.require_store()
+        row = frontend_row(client, store, cases, FRONTEND_ROWS[WARM_ROW][1])
+    text = runtime.metrics.render().decode()
+    found = re.findall(r'^sids_shared_matrices_total\{source="(\w+)"\} (\S+)$', text, re.M)
+    return row | {"shared_matrices": {source: float(value) for source, value in found}}
 
 
 def report_frontend(figures: dict[str, Any]) -> None:
@@ -454,13 +499,20 @@ def report(figures: dict[str, Any]) -> None:
 
 
 def run_frontend(dataset: Path, keys: list[str]) -> dict[str, Any]:
-    """A fresh app, so that each IterativeImputer request is the first of its year. Trainings run
-    in this process (TRAINING_PROCESSES 0), where its CPU clock sees them."""
+    """A fresh app, so that each IterativeImputer request is the first of its year (WARM_ROW:
+    another fresh app, after the warm jobs). Trainings run in this process (TRAINING_PROCESSES
+    0), where its CPU clock sees them."""
     settings = Settings(
         dataset_path=dataset, demo_data_fallback=False, log_level="WARNING", training_processes=0
     )
     with TestClient(create_app(Runtime.create(settings))) as client:
-        return frontend_rows(client, keys)
+        figures = frontend_rows(client, keys)
+    if WARM_ROW in keys:
+        cases = [Case(**case) for case in figures["cases"]]
+        rows = figures["rows"] | {FRONTEND_ROWS[WARM_ROW][0]: warm_row(settings, cases)}
+        order = [label for label, _ in FRONTEND_ROWS.values()]
+        figures["rows"] = dict(sorted(rows.items(), key=lambda item: order.index(item[0])))
+    return figures
 
 
 def main() -> None:
