@@ -335,6 +335,8 @@ def test_config_map_gives_the_app_its_production_settings(
     assert settings.azure_storage_blob_url == "https://sidsmlexampledata.blob.core.windows.net"
     assert settings.azure_storage_queue_url == "https://sidsmlexampledata.queue.core.windows.net"
     assert (settings.jobs_queue_name, settings.results_container) == ("jobs", "results")
+    assert settings.warm_imputers == ["IterativeImputer"]
+    Runtime.create(settings)  # the models accept it (an unknown imputer fails the start-up)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -67,6 +67,9 @@ locals {
       # GIL) and the platform scales out by instances; worker processes would only add memory
       # (2 GB instances) and cold-start time.
       TRAINING_PROCESSES = "0"
+      # No WARM_IMPUTERS (off): an instance starts on demand and often, and its start-up would
+      # spend its first request's time submitting warm jobs. The AKS pods, which set it, share
+      # this storage account, so the matrices they warm are the ones this app reads.
 
       # The `JobsStorage` connection of worker/function.json (the queue trigger) and of the
       # app's storage clients, as an identity-based connection: service URIs, no key.
