@@ -200,7 +200,8 @@ class Settings(BaseSettings):
     @field_validator("admin_api_keys", "warm_imputers", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
-        """ADMIN_API_KEYS="key1,key2": the items, blanks and surrounding spaces dropped."""
+        """ADMIN_API_KEYS="key1,key2", WARM_IMPUTERS="A,B": the items, blanks and surrounding
+        spaces dropped."""
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value

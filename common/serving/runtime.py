@@ -133,6 +133,7 @@ class Runtime:
         background thread (the HTTP process: workers only run them)."""
         if self.warmups and not self._warm_ups_listening:
             self._warm_ups_listening = True  # once per runtime (an app may start more than once)
+            self._background_stop.clear()  # a restarted app's warm-up is not stopped at once
             self.datasets.on_load(self._warm_up_in_background)
 
     def _warm_up_in_background(self, store: IndicatorStore) -> None:
