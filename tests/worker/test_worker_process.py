@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api_app import create_app
@@ -18,13 +17,6 @@ from tests.helpers import wait_for_job
 
 REPO = Path(__file__).resolve().parents[2]
 VISIBILITY_SECONDS = 3
-
-
-@pytest.fixture
-def long_request(slow_request: dict[str, Any]) -> dict[str, Any]:
-    """A training of a few seconds (the kill lands inside it): slow_request without the
-    iterative imputer, which would triple the second worker's work and prove nothing more."""
-    return {**slow_request, "interpolator": "KNNImputer"}
 
 
 def _worker_env(settings: Settings) -> dict[str, str]:
@@ -56,11 +48,11 @@ def _settings(demo_settings: Settings, azurite: AzuriteServer) -> Settings:
 
 
 def test_job_of_a_killed_worker_completes_on_another(
-    azurite: AzuriteServer, demo_settings: Settings, long_request: dict[str, Any]
+    azurite: AzuriteServer, demo_settings: Settings, medium_request: dict[str, Any]
 ) -> None:
     settings = _settings(demo_settings, azurite)
     with TestClient(create_app(Runtime.create(settings))) as api:
-        body = {"model": "twolvlImp", "endpoint": "predict", "request": long_request}
+        body = {"model": "twolvlImp", "endpoint": "predict", "request": medium_request}
         job_id = api.post("/jobs", json=body).json()["id"]
         first = _start_worker(settings)
         try:
