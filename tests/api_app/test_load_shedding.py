@@ -40,10 +40,10 @@ def one_slot_server(demo_dataset_dir) -> Iterator[str]:
 
 
 def test_busy_service_sheds_load_and_stays_responsive(
-    one_slot_server: str, slow_request: dict[str, Any], manual_request: dict[str, Any]
+    one_slot_server: str, medium_request: dict[str, Any], manual_request: dict[str, Any]
 ) -> None:
     url = one_slot_server
-    slow = threading.Thread(target=http, args=("POST", f"{url}/twolvlImp/predict", slow_request))
+    slow = threading.Thread(target=http, args=("POST", f"{url}/twolvlImp/predict", medium_request))
     slow.start()
     deadline = time.monotonic() + 30
     while _in_progress(url) < 1:

@@ -89,12 +89,12 @@ def _post_status(url: str, body: dict[str, Any]) -> int:
 
 
 def test_client_hanging_up_mid_training_leaks_no_slot(
-    demo_dataset_dir: Path, slow_request: dict[str, Any], manual_request: dict[str, Any]
+    demo_dataset_dir: Path, medium_request: dict[str, Any], manual_request: dict[str, Any]
 ) -> None:
     environment = {"MAX_CONCURRENCY": "1", "MAX_QUEUE_LENGTH": "0", "METRICS_PUBLIC": "true"}
     with start_server(demo_dataset_dir, environment) as url:
         host, port = url.removeprefix("http://").split(":")
-        body = json.dumps({**slow_request, "estimators": 120}).encode()
+        body = json.dumps({**medium_request, "estimators": 120}).encode()
         with socket.create_connection((host, int(port))) as connection:
             connection.sendall(
                 b"POST /twolvlImp/predict HTTP/1.1\r\nHost: test\r\n"

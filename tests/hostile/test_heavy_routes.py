@@ -66,11 +66,11 @@ def one_slot(demo_dataset_dir: Path, admin_keys: tuple[str, str]) -> Iterator[st
 
 
 def test_survey_and_reload_are_shed_when_every_slot_is_busy(
-    one_slot: str, slow_request: dict[str, Any], admin_keys: tuple[str, str]
+    one_slot: str, medium_request: dict[str, Any], admin_keys: tuple[str, str]
 ) -> None:
     key = admin_keys[0]
     training = threading.Thread(
-        target=http, args=("POST", f"{one_slot}/twolvlImp/predict", slow_request)
+        target=http, args=("POST", f"{one_slot}/twolvlImp/predict", medium_request)
     )
     training.start()
     deadline = time.monotonic() + 30

@@ -135,7 +135,7 @@ def test_a_batch_survives_a_killed_worker_and_matches_the_command_line(
 
     command = [sys.executable, "-m", "models.twolvlImp.batch", "--dataset", "demo_wdi",
                "--years", "2010-2012", "--model-number", "2", "--estimators", "5",
-               "--out", str(tmp_path), "--processes", "2", "--targets", *TARGETS]  # fmt: skip
+               "--out", str(tmp_path), "--processes", "1", "--targets", *TARGETS]  # fmt: skip
     env = {**os.environ, "DATASET_PATH": str(settings.dataset_path), "DEMO_DATA_FALLBACK": "false"}
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

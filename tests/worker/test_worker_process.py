@@ -48,11 +48,11 @@ def _settings(demo_settings: Settings, azurite: AzuriteServer) -> Settings:
 
 
 def test_job_of_a_killed_worker_completes_on_another(
-    azurite: AzuriteServer, demo_settings: Settings, slow_request: dict[str, Any]
+    azurite: AzuriteServer, demo_settings: Settings, medium_request: dict[str, Any]
 ) -> None:
     settings = _settings(demo_settings, azurite)
     with TestClient(create_app(Runtime.create(settings))) as api:
-        body = {"model": "twolvlImp", "endpoint": "predict", "request": slow_request}
+        body = {"model": "twolvlImp", "endpoint": "predict", "request": medium_request}
         job_id = api.post("/jobs", json=body).json()["id"]
         first = _start_worker(settings)
         try:

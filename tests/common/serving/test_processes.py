@@ -1,8 +1,9 @@
 """Trainings in worker processes (TRAINING_PROCESSES > 0): real spawned processes, one app.
 
-The processes are started a few times for the whole module (a spawn and the model imports cost
-seconds), so every test shares one app over the demo data with one training process; a test
-that crashes or cancels it leaves a replacement behind.
+The processes are started a few times for the whole module (a spawn costs seconds), so the
+tests share one app over the demo data with one training process; a test that crashes or
+cancels it leaves a replacement behind. That app serves only the probe model, so a replacement
+does not import scikit-learn; the predict answers are compared on an app of their own.
 """
 
 import asyncio
@@ -32,15 +33,26 @@ from tests.common.serving.probe_model import PROBE, PROBE_MODEL, ProbeRequest
 WAIT_SECONDS = 60  # generous: a replacement process spawns and imports scikit-learn
 
 
+def _one_process(demo_settings: Settings) -> Settings:
+    return demo_settings.model_copy(update={"training_processes": 1, "max_concurrency": 1})
+
+
 @pytest.fixture(scope="module")
 def runtime(demo_settings: Settings) -> Runtime:
-    settings = demo_settings.model_copy(update={"training_processes": 1, "max_concurrency": 1})
-    return Runtime.create(settings, models=[*discover_models("twolvlImp"), PROBE_MODEL])
+    return Runtime.create(_one_process(demo_settings), models=[PROBE_MODEL])
 
 
 @pytest.fixture(scope="module")
 def processes_client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def predict_client(demo_settings: Settings) -> Iterator[TestClient]:
+    """The twolvlImp model's app, trainings in one worker process."""
+    runtime = Runtime.create(_one_process(demo_settings), models=discover_models("twolvlImp"))
+    with TestClient(create_app(runtime)) as test_client:
         yield test_client
 
 
@@ -66,11 +78,11 @@ def _executor(runtime: Runtime, running: int = 1, waiting: int = 0, **update: An
 
 
 def test_predict_answers_are_the_same_bytes_as_in_process(
-    processes_client: TestClient, client: TestClient, manual_request: dict[str, Any]
+    predict_client: TestClient, client: TestClient, manual_request: dict[str, Any]
 ) -> None:
     request = {**manual_request, "estimators": 12}
     in_process = client.post("/twolvlImp/predict", json=request)
-    in_worker = processes_client.post("/twolvlImp/predict", json=request)
+    in_worker = predict_client.post("/twolvlImp/predict", json=request)
     assert in_worker.status_code == in_process.status_code == 200
     assert in_worker.headers["x-cache"] == "miss"
     assert in_worker.content == in_process.content
