@@ -35,9 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi.testclient import TestClient
 
-from api_app import create_app
 from benchmarks.panel_baselines import (
     TREE_FEATURES,
     TREE_ROUNDS,
@@ -47,21 +45,17 @@ from benchmarks.panel_baselines import (
 )
 from benchmarks.real_data import DEFAULT_DATASET, dataset_available, write_figures
 from benchmarks.twolvlimp_accuracy import (
-    REQUEST,
     SERVICE_METHODS,
     TREES_YEAR,
     Answer,
     Case,
     Cell,
     _position,
-    offered_cases,
-    pick_cases,
+    holdout_cases,
     score,
     write_blanked,
 )
-from common.core.settings import Settings
 from common.data.datasets import IndicatorStore, parse_dataset, read_folder
-from common.serving.runtime import Runtime
 
 SEED = 1
 CASES = 32
@@ -109,20 +103,9 @@ def blanked_cases(
     dataset: Path, seed: int, case_count: int, cells: int, folder: Path
 ) -> tuple[list[Case], IndicatorStore]:
     """The benchmark's cases and its blanked store (written to `folder`), as it builds them."""
-    settings = Settings(dataset_path=dataset, demo_data_fallback=False, log_level="WARNING")
-    with TestClient(create_app(Runtime.create(settings))) as client:
-        offered = offered_cases(client)
-    store = parse_dataset(read_folder(dataset), settings.dataset_max_abs_value)
-    cases = pick_cases(
-        store,
-        offered,
-        seed=seed,
-        case_count=case_count,
-        cells=cells,
-        number_predictor=REQUEST["number_predictor"],
-    )
+    cases = holdout_cases(dataset, seed, case_count, cells)[1]
     write_blanked(dataset, folder, cases)
-    return cases, parse_dataset(read_folder(folder), settings.dataset_max_abs_value)
+    return cases, parse_dataset(read_folder(folder))
 
 
 def busiest_years(cases: list[Case], count: int) -> list[int]:

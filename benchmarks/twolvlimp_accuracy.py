@@ -469,6 +469,25 @@ def score(cells: list[Cell], answers: list[Answer | None]) -> dict[str, Any]:
     return figures
 
 
+def holdout_cases(
+    dataset: Path, seed: int, case_count: int, cells: int
+) -> tuple[IndicatorStore, list[Case]]:
+    """The dataset's store and the holdout's cases: those the service offers, picked by `seed`."""
+    settings = Settings(dataset_path=dataset, demo_data_fallback=False, log_level="WARNING")
+    store = parse_dataset(read_folder(dataset))
+    with TestClient(create_app(Runtime.create(settings))) as client:
+        offered = offered_cases(client)
+    cases = pick_cases(
+        store,
+        offered,
+        seed=seed,
+        case_count=case_count,
+        cells=cells,
+        number_predictor=REQUEST["number_predictor"],
+    )
+    return store, cases
+
+
 def run(
     dataset: Path,
     seed: int,
@@ -482,20 +501,7 @@ def run(
     service_only: bool = False,
 ) -> dict[str, Any]:
     """Pick, blank, ask, score: every figure as one JSON-serialisable dict."""
-    original_settings = Settings(
-        dataset_path=dataset, demo_data_fallback=False, log_level="WARNING"
-    )
-    store = parse_dataset(read_folder(dataset))
-    with TestClient(create_app(Runtime.create(original_settings))) as client:
-        offered = offered_cases(client)
-    cases = pick_cases(
-        store,
-        offered,
-        seed=seed,
-        case_count=case_count,
-        cells=cells,
-        number_predictor=REQUEST["number_predictor"],
-    )
+    store, cases = holdout_cases(dataset, seed, case_count, cells)
     answers: dict[str, dict[Cell, Answer | None]] = {}
     seconds: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="twolvlimp-holdout-") as folder:
