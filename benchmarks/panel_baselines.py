@@ -24,10 +24,12 @@ from sklearn.impute import IterativeImputer
 from threadpoolctl import threadpool_limits
 
 MIN_OBSERVED_SHARE = 0.5  # columns observed for at least half the rows
-# Extra trees: small enough that one year's matrix (241 x ~330) takes tens of seconds.
-TREES = 10
-TREE_FEATURES = 0.3
-TREE_ROUNDS = 3
+# Extra trees: every column tried at each split (scikit-learn's default; a smaller share weakened
+# this baseline by half on whole series, benchmarks/et_baseline_probe.py), 30 trees and one round
+# (more of either measured within noise): about 2 CPU minutes for one year's matrix (241 x ~330).
+TREES = 30
+TREE_FEATURES = 1.0
+TREE_ROUNDS = 1
 # softImpute: the shrinkage path (fractions of the largest singular value), the validation share.
 SHRINKAGE_FRACTIONS = tuple(float(f) for f in np.geomspace(0.3, 0.001, 11))
 VALIDATION_SHARE = 0.1
