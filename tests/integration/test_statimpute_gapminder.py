@@ -1,6 +1,7 @@
 """Time-series imputation on the real Gapminder dataset (CC BY 4.0); skipped when it is absent."""
 
 from collections.abc import Iterator
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -38,10 +39,11 @@ def gappy(real_client: TestClient, sids_data: pd.DataFrame) -> tuple[str, str]:
     """The first series (sorted) with a leading gap, an inner gap and 10 or more values."""
     targets = real_client.get("/statimpute/targets").json()
     for key, row in sids_data.sort_index().iterrows():
+        case = cast(tuple[str, str], key)  # a row's key in the two-level index
         observed = np.flatnonzero(row.notna().to_numpy())
         inner_gap = len(observed) and observed[-1] - observed[0] + 1 > len(observed)
-        if key[0] in targets and inner_gap and observed[0] > 0 and len(observed) >= 10:
-            return key
+        if case[0] in targets and inner_gap and observed[0] > 0 and len(observed) >= 10:
+            return case
     raise AssertionError("the real data has SIDS series with inner gaps")
 
 
@@ -66,6 +68,7 @@ def test_real_series_is_filled_by_every_method(
         assert response.status_code == 200, response.text
         body = response.json()
         observed = sids_data.loc[gappy]
+        assert isinstance(observed, pd.Series)  # a whole key of the index picks a row
         series = body["imputed_series"]
         assert series["columns"] == list(range(2000, 2023))
         result = pd.Series(series["data"][0], index=series["columns"], dtype=float)

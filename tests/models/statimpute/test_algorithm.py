@@ -1,5 +1,7 @@
 """The pure gap filling of the time-series imputation model, on small generated series."""
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,9 +15,9 @@ ORDERED = [(method, order) for method in ORDER_METHODS for order in algorithm.OR
 
 
 def _series(positions: list[int], values: list[float] | None = None) -> pd.Series:
-    series = pd.Series(np.nan, index=pd.Index(YEARS))
-    series.iloc[positions] = values if values is not None else [1.0 + p * p for p in positions]
-    return series
+    data = np.full(len(YEARS), np.nan)
+    data[positions] = values if values is not None else [1.0 + p * p for p in positions]
+    return pd.Series(data, index=pd.Index(YEARS))
 
 
 def _spread(count: int) -> list[int]:
@@ -24,13 +26,13 @@ def _spread(count: int) -> list[int]:
 
 
 def _pandas_fill(series: pd.Series, method: Method, order: int | None) -> pd.Series:
-    options = {"order": order} if order is not None else {}
+    options: dict[str, Any] = {"order": order} if order is not None else {}
     name = algorithm.PANDAS_METHODS.get(method, method.value)
     return series.interpolate(method=name, limit_direction="both", **options)
 
 
 @pytest.mark.parametrize(
-    ("method", "order"), [(method, None) for method in PLAIN_METHODS] + ORDERED, ids=str
+    ("method", "order"), [*[(method, None) for method in PLAIN_METHODS], *ORDERED], ids=str
 )
 def test_min_points_is_what_pandas_needs(method: Method, order: int | None) -> None:
     needed = algorithm.min_points(method, order)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,13 @@ def sids_data(demo_dataset_dir: Path) -> pd.DataFrame:
     data = data.set_index(["Indicator Code", "Country Code"]).reindex(pairs)
     data.columns = data.columns.astype(int)
     return data
+
+
+def _row(data: pd.DataFrame, case: tuple[str, str]) -> pd.Series:
+    """The series of one (indicator, SIDS) pair: a whole key of the index picks a row."""
+    row = data.loc[case]
+    assert isinstance(row, pd.Series)
+    return row
 
 
 def _has_inner_gap(row: pd.Series) -> bool:
@@ -65,7 +72,7 @@ def _request(case: tuple[str, str], method: Method, **change: Any) -> dict[str, 
 def _check_invariants(body: dict[str, Any], observed: pd.Series) -> pd.Series:
     """Observed values unchanged, filled ones finite, missing_years the filled years."""
     series = body["imputed_series"]
-    assert series["index"] == [list(observed.name)]
+    assert series["index"] == [list(cast(tuple[str, str], observed.name))]
     assert series["columns"] == list(observed.index)
     result = pd.Series(series["data"][0], index=series["columns"], dtype=float)
     known = observed.notna()
@@ -86,7 +93,7 @@ def test_every_method_and_direction_fills_the_inner_gaps(
     direction: Direction,
 ) -> None:
     body = _impute(client, **_request(gappy, method, direction=direction.value))
-    observed = sids_data.loc[gappy]
+    observed = _row(sids_data, gappy)
     result = _check_invariants(body, observed)
     known = np.flatnonzero(observed.notna().to_numpy())
     inner = observed.iloc[known[0] : known[-1] + 1]
@@ -101,7 +108,7 @@ def test_every_method_and_direction_fills_the_inner_gaps(
 def test_linear_interpolates_over_the_years(
     client: TestClient, sids_data: pd.DataFrame, gappy: tuple[str, str]
 ) -> None:
-    observed = sids_data.loc[gappy]
+    observed = _row(sids_data, gappy)
     body = _impute(client, **_request(gappy, Method.linear))
     result = _check_invariants(body, observed)
     known = observed.dropna()
@@ -115,7 +122,7 @@ def test_every_order_of_spline_and_polynomial_answers(
 ) -> None:
     for order in ORDER_RANGES[method]:
         body = _impute(client, **_request(gappy, method, d=order))
-        _check_invariants(body, sids_data.loc[gappy])
+        _check_invariants(body, _row(sids_data, gappy))
 
 
 def test_order_changes_the_spline(client: TestClient, gappy: tuple[str, str]) -> None:
@@ -245,7 +252,7 @@ def test_missing_required_field_is_named(client: TestClient, gappy: tuple[str, s
 # values near the float limit make scipy fail (pchip) or linear interpolation overflow.
 EDGE_YEARS = list(range(2000, 2011))
 HUGE = 1.7e308
-EDGE_SERIES = {
+EDGE_SERIES: dict[str, list[float | None]] = {
     "JAM": [None] * 5 + [HUGE, -HUGE, None, HUGE] + [None] * 2,
     "FJI": [None] * 3 + [4.0] + [None] * 7,
     "USA": [float(year) for year in EDGE_YEARS],
