@@ -41,7 +41,7 @@ def test_options_offer_the_real_datasets(real_client: TestClient) -> None:
     assert DATASET in real_client.get("/correlation/datasets").json()
     years = real_client.get("/correlation/years", params={"dataset": DATASET}).json()
     assert YEAR in years and all(2000 <= year <= 2022 for year in years)
-    params = {"dataset": DATASET, "year": YEAR}
+    params: dict[str, str | int] = {"dataset": DATASET, "year": YEAR}
     assert CATEGORY in real_client.get("/correlation/categories", params=params).json()
 
 
@@ -62,7 +62,7 @@ def test_correlations_match_pairwise_complete_z_scores(
 
 
 def test_clusters_are_deterministic_and_cover_k(real_client: TestClient) -> None:
-    request = {"dataset": DATASET, "category": CATEGORY, "year": YEAR, "k": 4}
+    request: dict[str, str | int] = {"dataset": DATASET, "category": CATEGORY, "year": YEAR, "k": 4}
     first = real_client.post("/correlation/cluster", json=request).json()
     assert first == real_client.post("/correlation/cluster", json=request).json()
     assert set(first["label"]) == {0, 1, 2, 3}

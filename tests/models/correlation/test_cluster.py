@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from common.data.demo_data import DEMO_YEARS
 from tests.helpers import assert_invalid
 
-REQUEST = {"dataset": "demo_wdi", "category": "Economy", "year": 2015, "k": 3}
+REQUEST: dict[str, str | int] = {"dataset": "demo_wdi", "category": "Economy", "year": 2015, "k": 3}
 
 
 def _cluster(client: TestClient, **change: Any):

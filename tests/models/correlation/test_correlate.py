@@ -68,7 +68,7 @@ def test_unknown_or_non_sids_country_is_rejected(client: TestClient, country: st
 
 
 def test_sids_without_data_is_rejected(client: TestClient) -> None:
-    request = {"dataset": "demo_wdi", "category": "Education", "year": 2015}
+    request: dict[str, str | int] = {"dataset": "demo_wdi", "category": "Education", "year": 2015}
     with_data = client.get("/correlation/countries", params=request).json()
     without = sorted(SIDS - set(with_data))
     assert without, "the demo Education indicators miss some SIDS"

@@ -30,7 +30,7 @@ def test_categories_of_a_dataset_in_a_year(client: TestClient) -> None:
 
 
 def test_countries_are_sids_with_data(client: TestClient) -> None:
-    params = {"dataset": DATASET, "category": "Environment", "year": YEAR}
+    params: dict[str, str | int] = {"dataset": DATASET, "category": "Environment", "year": YEAR}
     countries = client.get("/correlation/countries", params=params).json()
     assert countries == sorted(countries)
     assert set(countries) < SIDS  # the demo Environment indicator misses some SIDS
@@ -57,6 +57,6 @@ def test_non_numeric_year_is_a_422(client: TestClient) -> None:
 
 
 def test_unknown_category_lists_the_dataset_categories(client: TestClient) -> None:
-    params = {"dataset": DATASET, "category": "Health", "year": YEAR}
+    params: dict[str, str | int] = {"dataset": DATASET, "category": "Health", "year": YEAR}
     body = assert_invalid(client.get("/correlation/countries", params=params), "category")
     assert "Economy" in body["allowed"] and "Health" not in body["allowed"]
