@@ -1,6 +1,9 @@
 """Units of the survey clustering algorithm: the elbow rule, GPS rows, imputation."""
 
+from typing import cast
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 
@@ -50,7 +53,9 @@ def test_elbow_is_always_between_one_and_the_curve_length() -> None:
     rng = np.random.default_rng(0)
     for length in range(1, 12):
         for _ in range(30):
-            costs = rng.choice([rng.random(length), np.sort(rng.random(length))[::-1]]) * 100
+            # One of the two curves (the stubs read choice of a list as choice of an int).
+            curve = rng.choice([rng.random(length), np.sort(rng.random(length))[::-1]])
+            costs = cast(npt.NDArray[np.float64], curve) * 100
             assert 1 <= elbow_k(costs.tolist()) <= length
 
 

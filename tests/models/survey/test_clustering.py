@@ -67,6 +67,7 @@ def test_missing_answers_are_imputed(client: TestClient, survey_factory) -> None
 @pytest.mark.parametrize("orient", ["dict", "list"])
 def test_columns_orient_gives_the_same_labels(client: TestClient, survey, orient: str) -> None:
     columns = sorted({name for record in survey.records for name in record})
+    data: dict[str, dict[str, Any]] | dict[str, list[Any]]
     if orient == "dict":
         data = {
             name: {
@@ -88,6 +89,7 @@ def test_metadata_in_columns_orient_gives_the_same_answer(
 ) -> None:
     # As the original service took it: {"Question Name": [...]} or {"Question Name": {"0": ...}}
     names = ("Question Name", "Type", "Factor")
+    metadata: dict[str, dict[str, Any]] | dict[str, list[Any]]
     if orient == "dict":
         metadata = {
             name: {str(row): question[name] for row, question in enumerate(survey.metadata)}
