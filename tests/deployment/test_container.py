@@ -49,12 +49,14 @@ def image_env() -> dict[str, str]:
     env: dict[str, str] = {}
     for instruction, arguments in instructions():
         if instruction == "ENV":
-            env.update(item.split("=", 1) for item in shlex.split(arguments))
+            for item in shlex.split(arguments):
+                name, value = item.split("=", 1)
+                env[name] = value
     return env
 
 
 def copied_sources() -> list[str]:
-    sources = []
+    sources: list[str] = []
     for instruction, arguments in instructions():
         if instruction == "COPY":
             sources.extend(a for a in shlex.split(arguments)[:-1] if not a.startswith("--"))
@@ -79,7 +81,7 @@ def command(service: dict[str, Any]) -> list[str]:
 
 def setting_names() -> set[str]:
     """Every environment variable name `common.core.settings.Settings` reads (in any case)."""
-    names = set()
+    names: set[str] = set()
     for name, field in Settings.model_fields.items():
         alias = field.validation_alias
         choices = alias.choices if isinstance(alias, AliasChoices) else [alias or name]

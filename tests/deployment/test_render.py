@@ -7,6 +7,7 @@ import pytest
 from deployment.k8s.render import (
     TEMPLATES_DIR,
     TemplateError,
+    Value,
     render,
     render_text,
     template_variables,
@@ -18,7 +19,7 @@ BRANCHES = "a: ${x}\n%{ if flag }\n  b: yes\n%{ else }\n  b: no\n%{ endif }\nc: 
 
 def test_interpolates_strings_numbers_and_bools_like_terraform() -> None:
     text = "${s} ${ n } ${f} ${t}/${u}\n"
-    values = {"s": "str", "n": 3, "f": 1.5, "t": True, "u": False}
+    values: dict[str, Value] = {"s": "str", "n": 3, "f": 1.5, "t": True, "u": False}
     assert render_text(text, values) == "str 3 1.5 true/false\n"
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import yaml
+from pydantic import AliasChoices
 
 from common.core.settings import Settings
 
@@ -28,6 +29,7 @@ def test_the_queue_name_is_the_app_setting_not_a_literal() -> None:
 def test_the_connection_is_the_one_the_app_reads() -> None:
     connection = _trigger()["connection"]
     alias = Settings.model_fields["azure_storage_connection_string"].validation_alias
+    assert isinstance(alias, AliasChoices)
     assert connection in alias.choices
 
 
