@@ -304,7 +304,7 @@ def test_container_port_is_the_functions_host_port_and_the_service_target(
 
 
 def _settings_env_names() -> set[str]:
-    names = set()
+    names: set[str] = set()
     for name, field in Settings.model_fields.items():
         alias = field.validation_alias
         if isinstance(alias, AliasChoices):

@@ -154,8 +154,12 @@ def test_module_ranges_admit_the_roots_pins() -> None:
         (AZURE_MODULE, STAGE_1, "azurerm"),
         (APP_MODULE, STAGE_2, "kubernetes"),
     ):
-        low, high = re.fullmatch(r">= ([\d.]+), < ([\d.]+)", pin(module, provider)).groups()
-        pinned = re.fullmatch(r"~> (\d+)\.(\d+)", pin(root, provider)).groups()
+        module_range = re.fullmatch(r">= ([\d.]+), < ([\d.]+)", pin(module, provider))
+        root_pin = re.fullmatch(r"~> (\d+)\.(\d+)", pin(root, provider))
+        assert module_range, f"{module}: {provider} is not pinned to a range"
+        assert root_pin, f"{root}: {provider} is not pinned with ~>"
+        low, high = module_range.groups()
+        pinned = root_pin.groups()
         assert tuple(map(int, low.split(".")[:2])) <= tuple(map(int, pinned))
         assert int(high.split(".")[0]) == int(pinned[0]) + 1
 
@@ -243,8 +247,9 @@ def templatefile_calls() -> list[tuple[Path, set[str]]]:
             if argument.startswith("local."):
                 values = found[argument.removeprefix("local.")]
             else:  # the iterator of a for expression over a local map of objects
-                source = re.search(rf"for \w+, {argument} in local\.(\w+)", expression)[1]
-                values = found[source]
+                loop = re.search(rf"for \w+, {argument} in local\.(\w+)", expression)
+                assert loop, f"{argument}: neither a local nor a for expression's iterator"
+                values = found[loop[1]]
             names = object_keys(values) if isinstance(values, str) else dict(entries(values))
             calls.append((template, set(names)))
     return calls

@@ -65,13 +65,15 @@ def load(name: str) -> dict[str, Any]:
     return yaml.safe_load((WORKFLOWS / name).read_text())
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    """The `on:` mapping (YAML 1.1 reads the bare key `on` as True)."""
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    """The `on:` mapping (YAML 1.1 reads the bare key `on` as True); empty when there is none."""
     events = workflow.get("on", workflow.get(True))
     if isinstance(events, str):
         return {events: None}
     if isinstance(events, list):
         return dict.fromkeys(events)
+    if events is None:
+        return {}
     return events
 
 
@@ -165,7 +167,9 @@ def test_every_action_is_a_node_24_release() -> None:
             if not match or match.group(1).startswith("./"):
                 continue
             action = match.group(1).split("@")[0].lower()
-            major = int(re.search(r"v(\d+)", match.group(2)).group(1))
+            release = re.search(r"v(\d+)", match.group(2))
+            assert release, f"{action}: the pin's comment names no release"
+            major = int(release.group(1))
             assert action in NODE24_MAJORS, f"{action}: which release runs on Node 24?"
             assert major >= NODE24_MAJORS[action], (
                 f"{path.name}: {action} v{major} is a Node 20 release"
