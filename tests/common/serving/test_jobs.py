@@ -7,6 +7,7 @@ that retries, poison handling and duplicate deliveries are observable.
 import json
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi import APIRouter
@@ -54,7 +55,7 @@ class CountingModel:
 
 @pytest.fixture(params=["memory", "azurite"])
 def settings(request, demo_settings: Settings) -> Settings:
-    update = {"job_visibility_timeout": VISIBILITY_SECONDS, "job_max_attempts": 3}
+    update: dict[str, Any] = {"job_visibility_timeout": VISIBILITY_SECONDS, "job_max_attempts": 3}
     if request.param == "azurite":
         server: AzuriteServer = request.getfixturevalue("azurite")
         update |= {"azure_storage_connection_string": server.connection_string}
@@ -87,7 +88,7 @@ def runtime(settings: Settings, storage: Storage, model: CountingModel) -> Runti
 def _submit(runtime: Runtime, model: CountingModel, **request) -> str:
     task = model.task()
     parsed = runtime.tasks.parse(task, request)
-    return runtime.jobs.submit(task, parsed, runtime.datasets.store.version).id
+    return runtime.jobs.submit(task, parsed, runtime.datasets.require_store().version).id
 
 
 def _drain(runtime: Runtime, rounds: int = 20) -> None:
@@ -108,9 +109,10 @@ def test_submitted_job_completes_with_its_result(runtime: Runtime, model: Counti
     assert record.status == JobStatus.in_queue and result is None
     assert runtime.queue_worker().run_once()
     record, result = runtime.jobs.get(job_id)
-    assert record.status == JobStatus.completed
+    assert record.status == JobStatus.completed and result is not None
     assert json.loads(result) == {"doubled": 42}
-    assert record.started is not None and record.finished >= record.started
+    assert record.started is not None and record.finished is not None
+    assert record.finished >= record.started
     assert runtime.storage.queue.length() == 0
 
 
@@ -129,7 +131,8 @@ def test_same_request_is_served_from_the_cache(runtime: Runtime, model: Counting
     _drain(runtime)
     second = _submit(runtime, model, value=5)
     record, result = runtime.jobs.get(second)
-    assert record.status == JobStatus.completed and json.loads(result) == {"doubled": 10}
+    assert record.status == JobStatus.completed and result is not None
+    assert json.loads(result) == {"doubled": 10}
     assert first != second and model.calls == 1
 
 
@@ -142,7 +145,7 @@ def test_abandoned_job_is_finished_by_another_worker(
     _drain(runtime)
     record, result = runtime.jobs.get(job_id)
     assert record.status == JobStatus.completed and record.attempts == 2
-    assert json.loads(result) == {"doubled": 6}
+    assert result is not None and json.loads(result) == {"doubled": 6}
 
 
 def test_job_that_keeps_failing_ends_failed(runtime: Runtime, model: CountingModel) -> None:
@@ -150,7 +153,7 @@ def test_job_that_keeps_failing_ends_failed(runtime: Runtime, model: CountingMod
     _drain(runtime)
     record, result = runtime.jobs.get(job_id)
     assert record.status == JobStatus.failed and result is None
-    assert model.calls == 3
+    assert model.calls == 3 and record.error is not None
     assert "gave up after 3 attempts" in record.error.detail
     assert "the model crashed" in record.error.detail
 
@@ -161,7 +164,7 @@ def test_bad_input_found_while_running_fails_at_once(
     job_id = _submit(runtime, model, value=1, fail="bad")
     _drain(runtime)
     record, _ = runtime.jobs.get(job_id)
-    assert record.status == JobStatus.failed and model.calls == 1
+    assert record.status == JobStatus.failed and model.calls == 1 and record.error is not None
     assert record.error.code == "invalid_parameter" and record.error.field == "value"
 
 
@@ -188,7 +191,7 @@ def test_long_job_keeps_its_message_hidden(settings: Settings, storage: Storage)
     runtime = Runtime.create(settings, [_spec(task)], storage=storage)
     runtime.datasets.load()
     parsed = runtime.tasks.parse(task, {"value": 0})
-    job_id = runtime.jobs.submit(task, parsed, runtime.datasets.store.version).id
+    job_id = runtime.jobs.submit(task, parsed, runtime.datasets.require_store().version).id
     busy = threading.Thread(target=runtime.queue_worker().run_once)
     busy.start()
     try:
