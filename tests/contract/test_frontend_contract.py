@@ -116,7 +116,8 @@ def _serve(dataset_dir: Path, year: int, dataset: str | None, azurite: AzuriteSe
         demo_data_fallback=False,
         log_level="WARNING",
         azure_storage_connection_string=azurite.connection_string,
-        **storage,
+        jobs_queue_name=storage["jobs_queue_name"],
+        results_container=storage["results_container"],
     )
     environment = {
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,

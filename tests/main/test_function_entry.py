@@ -18,6 +18,7 @@ from common.core.settings import get_settings
 from common.serving.runtime import Runtime, process_runtime
 
 MAIN = importlib.import_module("main")
+assert MAIN.__file__ is not None  # a package of the repository, not a namespace
 FUNCTION_DIR = Path(MAIN.__file__).parent
 REPO = FUNCTION_DIR.parent
 
