@@ -3,6 +3,11 @@
 import time
 from typing import Any
 
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+
+from common.serving.runtime import Runtime
+
 
 def assert_invalid(response: Any, field: str) -> dict[str, Any]:
     """The response is a 422 `invalid_parameter` naming `field`; returns its body."""
@@ -11,6 +16,13 @@ def assert_invalid(response: Any, field: str) -> dict[str, Any]:
     assert body["code"] == "invalid_parameter"
     assert body["field"] == field
     return body
+
+
+def runtime_of(client: TestClient) -> Runtime:
+    """The runtime of the app a test client calls (`api_app.create_app` puts it on app.state)."""
+    app = client.app
+    assert isinstance(app, Starlette), app
+    return app.state.runtime
 
 
 def wait_for_job(client: Any, job_id: str, statuses: set[str], timeout: float = 120) -> dict:

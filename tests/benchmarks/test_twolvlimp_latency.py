@@ -10,12 +10,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from benchmarks.twolvlimp_latency import Case, frontend_row
+from tests.helpers import runtime_of
 
 
 def test_a_frontend_row_times_each_case_against_one_forest_fit(
     client: TestClient, case: dict[str, Any]
 ) -> None:
-    store = client.app.state.runtime.datasets.require_store()
+    store = runtime_of(client).datasets.require_store()
     cases = [Case(case["target_year"], case["target"], list(case["predictors"])[:3])]
     change = {"dataset": case["dataset"], "estimators": 7, "number_predictor": 3}
     row = frontend_row(client, store, cases, change)

@@ -18,7 +18,7 @@ from common.core.settings import Settings
 from common.serving.runtime import Runtime
 from tests.fixtures.azurite import AzuriteServer, unique_storage_names
 from tests.fixtures.servers import start_server
-from tests.helpers import wait_for_job
+from tests.helpers import runtime_of, wait_for_job
 
 
 def _submit(api: TestClient, request: dict[str, Any]):
@@ -37,7 +37,7 @@ def test_storage_outage_refuses_new_jobs_and_loses_none(
     stop = threading.Event()
     try:
         with TestClient(create_app(Runtime.create(settings))) as api:
-            runtime = api.app.state.runtime
+            runtime = runtime_of(api)
             accepted = [
                 _submit(api, {**manual_request, "estimators": 40 + n}).json()["id"]
                 for n in range(3)

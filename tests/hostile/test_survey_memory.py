@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api_app import create_app
 from common.core.settings import Settings
 from common.serving.runtime import Runtime
-from tests.helpers import assert_invalid
+from tests.helpers import assert_invalid, runtime_of
 
 METADATA = [{"Question Name": "q", "Type": "categorical", "Factor": "f"}]
 # Parsing JSON into Python objects costs about 25 bytes per body byte (small objects); nothing
@@ -106,7 +106,7 @@ def test_limits_are_settings(demo_settings: Settings) -> None:
 def test_peak_memory_is_bounded_for_the_worst_body_under_the_byte_limit(
     api: TestClient, shape: str
 ) -> None:
-    limit = api.app.state.runtime.settings.max_request_bytes
+    limit = runtime_of(api).settings.max_request_bytes
     if shape == "distinct_keys":  # the body, as large as the limit allows
         records = [{f"k{n}": 0} for n in range(limit // 12)]
     elif shape == "tiny_records":

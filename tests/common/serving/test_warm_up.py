@@ -21,7 +21,7 @@ from common.serving.jobs import JOBS_PREFIX, JobRecord, JobStatus
 from common.serving.runtime import Runtime
 from models.twolvlImp import options
 from tests.fixtures.azurite import AzuriteServer, unique_storage_names
-from tests.helpers import assert_invalid, wait_for_job
+from tests.helpers import assert_invalid, runtime_of, wait_for_job
 
 YEAR = 2019
 
@@ -59,7 +59,7 @@ def _warm(year: int, imputer: str) -> dict[str, Any]:
 
 def _history_request(client: TestClient, interpolator: str) -> dict[str, Any]:
     """An AFS request with the history method in YEAR: it needs the year's imputed matrix."""
-    store = client.app.state.runtime.datasets.require_store()  # type: ignore[attr-defined]
+    store = runtime_of(client).datasets.require_store()
     dataset = sorted(options.dataset_options(store, YEAR))[0]
     target = sorted(options.target_options(store, YEAR, dataset))[0]
     return {"target_year": YEAR, "dataset": dataset, "target": target, "scheme": "AFS",

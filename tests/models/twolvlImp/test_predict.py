@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from common.core.sids import SIDS
 from models.twolvlImp.imputation import impute
 from models.twolvlImp.schemas import Method, PredictRequest
+from tests.helpers import runtime_of
 
 
 def _predict(client: TestClient, request: dict[str, Any]) -> dict[str, Any]:
@@ -172,7 +173,7 @@ def test_each_method_is_deterministic(
     client: TestClient, history_request: dict[str, Any], method: Method
 ) -> None:
     """Trained twice outside the result cache, the same request gives the same answer."""
-    store = client.app.state.runtime.datasets.store
+    store = runtime_of(client).datasets.require_store()
     request = PredictRequest(**{**history_request, "method": method.value})
     first, second = impute(store, request), impute(store, request)
     assert first.model_dump() == second.model_dump()
