@@ -80,6 +80,7 @@ def test_worker_stops_cleanly_on_sigterm(azurite: AzuriteServer, demo_settings: 
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert worker.stderr is not None  # a pipe
     for line in worker.stderr:  # the logs, until the worker says it works the queue
         if "worker started" in line:
             break

@@ -2,7 +2,7 @@
 (a scikit-learn upgrade that changes how forests draw or build their trees fails here)."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -110,7 +110,8 @@ def test_trees_built_in_threads_refits_and_added_trees_are_scikit_learns(
     ]
     for forest in pair:  # threads would add the trees' predictions up in any order
         forest.set_params(n_jobs=1)
-    _assert_same(*pair, query)
+    stock, fast = pair
+    _assert_same(stock, fast, query)
     forests = [
         forest(n_estimators=6, random_state=4, warm_start=True)
         for forest in (stock_class, fast_class)
@@ -118,7 +119,8 @@ def test_trees_built_in_threads_refits_and_added_trees_are_scikit_learns(
     for forest in forests:
         forest.fit(features, target).fit(features, target)  # a refit keeps the same trees
         forest.set_params(n_estimators=10).fit(features, target)
-    _assert_same(*forests, query)
+    stock, fast = forests
+    _assert_same(stock, fast, query)
 
 
 def test_an_unsupported_setting_takes_scikit_learns_own_path() -> None:
@@ -136,7 +138,8 @@ class _CountedStockForest:
 
     def fit(self, *args, **kwargs):
         _CountedStockForest.fits += 1
-        return super().fit(*args, **kwargs)
+        # The stock forest after this mixin in the subclass's MRO (to mypy, super() is object).
+        return cast(Any, super()).fit(*args, **kwargs)
 
 
 class _StockRandomForest(_CountedStockForest, RandomForestRegressor):
