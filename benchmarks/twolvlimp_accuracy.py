@@ -52,7 +52,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -443,7 +443,7 @@ def ratio_to(errors: np.ndarray, reference: np.ndarray) -> dict[str, Any]:
     }
 
 
-def score(cells: list[Cell], answers: list[Answer | None]) -> dict[str, Any]:
+def score(cells: Sequence[Cell], answers: Sequence[Answer | None]) -> dict[str, Any]:
     """Normalized error (median with its bootstrap 95% interval, mean), 90% interval coverage
     and mean width of one method."""
     pairs = [(cell, answer) for cell, answer in zip(cells, answers) if answer is not None]
