@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 MIN_OBSERVED_SHARE = 0.5  # columns observed for at least half the rows
 # Extra trees: every column tried at each split (scikit-learn's default; a smaller share weakened
 # this baseline by half on whole series, benchmarks/et_baseline_probe.py), 30 trees and one round
-# (more of either measured within noise): about 2 CPU minutes for one year's matrix (241 x ~330).
+# (more of either measured within noise): about 70 CPU s for one year's matrix (241 x ~330).
 TREES = 30
 TREE_FEATURES = 1.0
 TREE_ROUNDS = 1
