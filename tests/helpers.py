@@ -4,8 +4,10 @@ import time
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import AliasChoices
 from starlette.applications import Starlette
 
+from common.core.settings import Settings
 from common.serving.runtime import Runtime
 
 
@@ -23,6 +25,17 @@ def runtime_of(client: TestClient) -> Runtime:
     app = client.app
     assert isinstance(app, Starlette), app
     return app.state.runtime
+
+
+def setting_env_names() -> set[str]:
+    """Every environment variable name `Settings` reads, upper-case (they are read in any case):
+    a field's aliases where it has them, else its name."""
+    names: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias or name]
+        names.update(str(choice).upper() for choice in choices)
+    return names
 
 
 def wait_for_job(client: Any, job_id: str, statuses: set[str], timeout: float = 120) -> dict:

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import AliasChoices
 
-from common.core.settings import Settings
+from tests.helpers import setting_env_names
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -77,16 +76,6 @@ def service_env(service: dict[str, Any]) -> dict[str, str]:
 def command(service: dict[str, Any]) -> list[str]:
     value = service.get("command", [])
     return shlex.split(value) if isinstance(value, str) else [str(part) for part in value]
-
-
-def setting_names() -> set[str]:
-    """Every environment variable name `common.core.settings.Settings` reads (in any case)."""
-    names: set[str] = set()
-    for name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        choices = alias.choices if isinstance(alias, AliasChoices) else [alias or name]
-        names.update(str(choice).lower() for choice in choices)
-    return names
 
 
 def functions() -> set[str]:
@@ -176,13 +165,13 @@ def test_every_environment_variable_set_is_read_by_the_app_or_the_host() -> None
     names = set(image_env())
     for service in compose()["services"].values():
         names |= set(service_env(service))
-    settings = setting_names()
+    settings = setting_env_names()
     for name in names:
         disabled = DISABLED_FUNCTION.fullmatch(name)
         if disabled:
             assert disabled.group(1) in functions(), f"{name}: no such function"
         else:
-            assert name.lower() in settings or name in FUNCTIONS_HOST_SETTINGS, name
+            assert name.upper() in settings or name in FUNCTIONS_HOST_SETTINGS, name
 
 
 def test_compose_runs_api_worker_and_azurite() -> None:

@@ -18,7 +18,6 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from pydantic import AliasChoices
 
 from api_app import create_app
 from common.core.settings import Settings
@@ -27,6 +26,7 @@ from common.serving.runtime import Runtime
 from deployment import service_gen
 from deployment.k8s import render_all
 from deployment.k8s.render import TEMPLATES_DIR, render, template_variables
+from tests.helpers import setting_env_names
 
 REPO = Path(__file__).resolve().parents[2]
 # ../shared next to the repository (or next to the folder of its worktrees).
@@ -303,23 +303,13 @@ def test_container_port_is_the_functions_host_port_and_the_service_target(
     assert service_port["name"] == "http"
 
 
-def _settings_env_names() -> set[str]:
-    names: set[str] = set()
-    for name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names.update(str(choice).upper() for choice in alias.choices)
-        else:
-            names.add(name.upper())
-    return names
-
-
 @pytest.mark.parametrize("file_name", WORKLOAD_FILES)
 def test_every_env_name_is_a_setting_or_a_functions_host_setting(
     manifests: dict[str, Manifest], file_name: str
 ) -> None:
     names = set(manifests["shared.yaml"]["ConfigMap"]["data"]) | _env_names(manifests[file_name])
-    unknown = {n for n in names if n.upper() not in _settings_env_names()}
+    settings = setting_env_names()
+    unknown = {n for n in names if n.upper() not in settings}
     assert not unknown - FUNCTIONS_HOST_SETTINGS
 
 
