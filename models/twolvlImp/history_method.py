@@ -11,12 +11,20 @@ target in the year, each shown with the same years hidden as a country being fil
 (`history.find_anchors`), and cross-validated by country.
 
 A SIDS with values of the target in other years gets the stage B estimate, one without gets the
-stage A one. Intervals are split-conformal on the cross-validated residuals of the same stage
-(and, for stage B, of the same gap pattern), weighted like the training (SIDS and other countries
-weigh the same); see `calibration`. Targets with a skewed distribution are modelled on an asinh
-scale (`calibration.TargetScale`).
+stage A one. For those rows stage A may also learn from the years next to the target year
+(`NEIGHBOURING_YEARS`): the same search on the year's training rows plus every country observed in
+a neighbouring year (but the countries being filled), each row with its own year's predictors. It
+is used when it cross-validates better on the year's training countries (same folds: a country
+keeps its fold in every year). A target measured for few countries gets more rows, and a country
+measured only around the year still teaches the model (the accuracy benchmark's whole series).
+
+Intervals are split-conformal on the cross-validated residuals of the same stage (and, for stage
+B, of the same gap pattern), weighted like the training (SIDS and other countries weigh the same);
+see `calibration`. Targets with a skewed distribution are modelled on an asinh scale
+(`calibration.TargetScale`).
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +59,7 @@ UNDER_LINEAR: dict[Model, dict[str, int]] = {  # the trees' settings under the l
 # up to this count nothing changes. The accuracy holdouts at 100 trees show no measurable price
 # (docs/benchmarks.md: pooled median errors 0.98x inner, 0.97x whole against every fold at 100).
 FOLD_TREES = 10
+NEIGHBOURING_YEARS = 1  # years each side of the target year whose rows stage A may add
 HISTORY_MIN_LEAF = 5  # the history correction averages at least this many training rows
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # how much of the learnt correction is applied
 MIN_CALIBRATION_ROWS = 20  # fewer training rows for a gap pattern: fall back to the cross-section
@@ -74,6 +83,8 @@ class HistoryProblem:
     target: str  # the target's code: the history features' importance is reported under it
     companions: list[str]  # indicators that move with the target over time (`history.guided`)
     companion_series: np.ndarray  # countries x years x companions, raw values
+    # (year position, countries x chosen predictors with gaps filled) of the years next to it
+    neighbouring_years: tuple[tuple[int, pd.DataFrame], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,21 +122,27 @@ def estimate(
     # Stage B reads the trees' cross-section estimate: on gaps inside a series it corrects the
     # line better from it than from the linear part's (the accuracy benchmark's inner gaps).
     trees_filled = cross_filled if trees is cross else _predict(trees.members, features[to_fill])[0]
-
-    z_filled = cross_filled.copy()
-    difficulty, filled_difficulty = _spread_difficulty(cross.spread, cross_spread, interval)
-    half_width = filled_difficulty * calibration.conformal_multiplier(
-        z - cross.out_of_fold, difficulty, weights, INTERVAL_ALPHA
-    )
-    cross_mse = _mse_original(scale, z, cross.out_of_fold, weights)
-    mse_original = np.full(len(z_filled), cross_mse)
-    importances = pd.Series(_importances(cross.regressor), index=problem.predictors.columns)
-
     training = _Training(series, train, weights, folds, scale)
     corrected = _history_stage(
         problem, training, to_fill, trees, trees_filled,
         estimators=estimators, interval=interval, n_jobs=n_jobs,
     )  # fmt: skip
+
+    stage_a = _StageA(cross, cross_filled, cross_spread)
+    if corrected is None or len(corrected.rows) < len(cross_filled):  # rows left to stage A
+        stage_a = _with_neighbouring_years(
+            problem, training, to_fill, stage_a, model=model, estimators=estimators, n_jobs=n_jobs
+        )
+    z_filled = stage_a.filled.copy()
+    difficulty, filled_difficulty = _spread_difficulty(
+        stage_a.fit.spread, stage_a.filled_spread, interval
+    )
+    half_width = filled_difficulty * calibration.conformal_multiplier(
+        z - stage_a.fit.out_of_fold, difficulty, weights, INTERVAL_ALPHA
+    )
+    cross_mse = _mse_original(scale, z, stage_a.fit.out_of_fold, weights)
+    mse_original = np.full(len(z_filled), cross_mse)
+    importances = pd.Series(_importances(stage_a.fit.regressor), index=problem.predictors.columns)
     if corrected is not None:
         z_filled[corrected.rows] = corrected.estimates
         half_width[corrected.rows] = corrected.half_widths
@@ -376,6 +393,94 @@ class _HistoryEstimates:
     half_widths: np.ndarray  # on the model scale
     mses: np.ndarray  # expected squared errors on the original scale
     importances: pd.Series  # by indicator
+
+
+@dataclass(frozen=True)
+class _StageA:
+    """A stage A model and its estimates of the rows to fill (model scale) with their spreads."""
+
+    fit: _Fit  # out_of_fold and spread: of the target year's training countries
+    filled: np.ndarray
+    filled_spread: np.ndarray
+
+
+def _with_neighbouring_years(
+    problem: HistoryProblem,
+    training: _Training,
+    to_fill: np.ndarray,
+    year_only: _StageA,
+    *,
+    model: Model,
+    estimators: int,
+    n_jobs: int,
+) -> _StageA:
+    """Stage A trained on the year and its neighbouring years, if that cross-validates better
+    on the year's training countries than `year_only` (the search on the year alone)."""
+    rows = _pooled_rows(problem, training, to_fill)
+    if rows is None:
+        return year_only
+    features, target, weights, folds = rows
+    pooled, _ = _search(features, target, weights, folds, model, estimators, n_jobs)
+    # The year's training countries come first: their out-of-fold estimates are comparable.
+    year_rows = int(training.train.sum())
+    fit = dataclasses.replace(
+        pooled, out_of_fold=pooled.out_of_fold[:year_rows], spread=pooled.spread[:year_rows]
+    )
+    truth = training.series[training.train, problem.year_position]
+
+    def score(predicted: np.ndarray) -> float:
+        return calibration.weighted_quantile(np.abs(truth - predicted), training.weights, 0.5)
+
+    if score(fit.out_of_fold) >= score(year_only.fit.out_of_fold):
+        return year_only
+    filled, filled_spread = _predict(fit.members, problem.predictors.to_numpy()[to_fill])
+    return _StageA(fit, filled, filled_spread)
+
+
+def _pooled_rows(
+    problem: HistoryProblem, training: _Training, to_fill: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Features, target, weights and folds of the year's training countries, then of each
+    neighbouring year's observed countries (None without any).
+
+    A country's rows weigh what it weighs in the year (`_country_weights`) and keep its fold. The
+    countries being filled are left out of every year: as SIDS they would weigh much, and their
+    own other years are stage B's to use."""
+    weights = _country_weights(problem, training)
+    folds = _country_folds(len(problem.countries))
+    folds[training.train] = training.folds
+    year = problem.year_position
+    features = [problem.predictors.to_numpy()[training.train]]
+    targets = [training.series[training.train, year]]
+    weight_parts, fold_parts = [training.weights], [training.folds]
+    for position, predictors in problem.neighbouring_years:
+        rows = np.isfinite(training.series[:, position]) & ~to_fill
+        if not rows.any():
+            continue
+        features.append(predictors.to_numpy()[rows])
+        targets.append(training.series[rows, position])
+        weight_parts.append(weights[rows])
+        fold_parts.append(folds[rows])
+    if len(features) == 1:
+        return None
+    return (
+        np.vstack(features),
+        np.concatenate(targets),
+        np.concatenate(weight_parts),
+        np.concatenate(fold_parts),
+    )
+
+
+def _country_weights(problem: HistoryProblem, training: _Training) -> np.ndarray:
+    """Every country's training weight in the year: a training country's own, and for the others
+    what a SIDS or another country weighs among the year's training countries."""
+    sids = problem.sids_mask
+    training_sids = sids[training.train]
+    sids_weight = training.weights[training_sids].max(initial=0.0)
+    other_weight = training.weights[~training_sids].max(initial=0.0)
+    weights = np.where(sids, sids_weight, other_weight)
+    weights[training.train] = training.weights
+    return weights
 
 
 def _history_stage(

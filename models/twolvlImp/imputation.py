@@ -21,7 +21,7 @@ from models.twolvlImp.schemas import (
     Scheme,
     SplitFrame,
 )
-from models.twolvlImp.year_caches import imputed_year
+from models.twolvlImp.year_caches import imputed_year, predictor_columns
 
 MEMO = model_name(__name__)  # this model's namespace in the store's memo
 
@@ -104,6 +104,7 @@ def _impute_with_history(
         target=request.target,
         companions=companions,
         companion_series=_country_series(store, companions),
+        neighbouring_years=_neighbouring_years(store, year, request.interpolator, chosen),
     )
     estimate = history_method.estimate(
         problem,
@@ -115,6 +116,21 @@ def _impute_with_history(
     target = pd.Series(target_series[has_target, position], index=store.countries[has_target])
     observed_sids = target[store.sids_mask[has_target]]
     return _response(store, year, observed_sids, estimate, filled.loc[has_target, chosen], target)
+
+
+def _neighbouring_years(
+    store: IndicatorStore, year: int, interpolator: Interpolator, chosen: list[str]
+) -> tuple[tuple[int, pd.DataFrame], ...]:
+    """The chosen predictors, gaps filled, in the years next to the target year that have them
+    all as predictor columns (`history_method.NEIGHBOURING_YEARS` each side)."""
+    position = store.year_index(year)
+    reach = history_method.NEIGHBOURING_YEARS
+    years = []
+    for other in range(max(position - reach, 0), min(position + reach + 1, len(store.years))):
+        other_year = store.years[other]
+        if other != position and set(chosen) <= set(predictor_columns(store, other_year)):
+            years.append((other, imputed_year(store, other_year, interpolator)[chosen]))
+    return tuple(years)
 
 
 def _country_series(store: IndicatorStore, codes: list[str]) -> np.ndarray:

@@ -184,3 +184,96 @@ def test_the_history_correction_is_a_small_forest(panel, monkeypatch) -> None:
     assert corrections[0].n_estimators == history_method.FOLD_TREES
     stage_a = [model for model in validated if model not in corrections]
     assert [getattr(m, "trees", m).n_estimators for m in stage_a] == [requested] * len(stage_a)
+
+
+def _with_neighbours(
+    problem: history_method.HistoryProblem, shuffle: bool = False
+) -> history_method.HistoryProblem:
+    """The problem with the years next to YEAR as neighbouring years (their own predictors, or
+    predictors shuffled across countries: rows that teach nothing)."""
+    rng = np.random.default_rng(1)
+    years = []
+    for position in (YEAR - 1, YEAR + 1):
+        values = problem.predictor_series[:, position, :]
+        values = values[rng.permutation(len(values))] if shuffle else values
+        frame = pd.DataFrame(values, index=problem.countries, columns=problem.predictors.columns)
+        years.append((position, frame))
+    return dataclasses.replace(problem, neighbouring_years=tuple(years))
+
+
+@pytest.fixture(scope="module")
+def few_in_the_year() -> tuple[history_method.HistoryProblem, np.ndarray]:
+    """A target set by its predictors alone (no country offsets), measured in the year for the
+    SIDS and 20 other countries and in the other years for all: the year alone is a small
+    training set, each neighbouring year a large one."""
+    rng = np.random.default_rng(2)
+    base = rng.normal(size=(COUNTRIES, 1, 3))
+    predictors = base + 0.1 * rng.normal(size=(COUNTRIES, YEARS, 3))
+    truth = 2 * predictors[..., 0] + np.sin(2 * predictors[..., 1])
+    truth = truth + rng.normal(scale=0.05, size=truth.shape)
+    series = truth.copy()
+    series[SIDS + 20 :, YEAR] = np.nan
+    series[list(INNER), YEAR] = np.nan
+    series[list(WHOLE), :] = np.nan
+    countries = pd.Index([f"C{i:03d}" for i in range(COUNTRIES)])
+    problem = history_method.HistoryProblem(
+        countries=countries,
+        sids_mask=np.arange(COUNTRIES) < SIDS,
+        year_position=YEAR,
+        target_series=series,
+        predictors=pd.DataFrame(predictors[:, YEAR], index=countries, columns=["p0", "p1", "p2"]),
+        predictor_series=predictors,
+        target="t",
+        companions=[],
+        companion_series=np.empty((COUNTRIES, YEARS, 0)),
+    )
+    return problem, truth[:, YEAR]
+
+
+def test_neighbouring_years_teach_the_cross_section_of_a_sparse_year(few_in_the_year) -> None:
+    problem, truth = few_in_the_year
+    alone = np.median(_errors(_estimate(problem), truth, WHOLE))
+    pooled = np.median(_errors(_estimate(_with_neighbours(problem)), truth, WHOLE))
+    assert pooled < 0.8 * alone
+
+
+def test_neighbouring_years_that_do_not_cross_validate_better_are_left_out(
+    few_in_the_year,
+) -> None:
+    problem, _ = few_in_the_year
+    alone = _estimate(problem)
+    useless = _estimate(_with_neighbours(problem, shuffle=True))
+    pd.testing.assert_series_equal(useless.prediction, alone.prediction)
+    pd.testing.assert_series_equal(useless.upper, alone.upper)
+
+
+def test_countries_being_filled_are_left_out_of_the_neighbouring_years(panel) -> None:
+    problem, _ = panel
+    neighbours = _with_neighbours(problem)
+    train = np.isfinite(problem.target_series[:, YEAR])
+    to_fill = problem.sids_mask & ~train
+    scale = history_method.calibration.TargetScale(None)
+    weights = history_method.cross_section.sample_weights(
+        problem.countries[train], problem.sids_mask[train]
+    )
+    folds = history_method._country_folds(int(train.sum()))
+    training = history_method._Training(problem.target_series, train, weights, folds, scale)
+    rows = history_method._pooled_rows(neighbours, training, to_fill)
+    assert rows is not None
+    features, target, row_weights, row_folds = rows
+    observed_elsewhere = np.isfinite(problem.target_series[:, [YEAR - 1, YEAR + 1]])
+    expected = train.sum() + (observed_elsewhere & ~to_fill[:, None]).sum()
+    assert len(features) == len(target) == len(row_weights) == len(row_folds) == expected
+    # A country's rows keep its weight and fold: the year's first, then each neighbouring year's.
+    year_rows = int(train.sum())
+    next_year = np.flatnonzero(np.isfinite(problem.target_series[:, YEAR - 1]) & ~to_fill)
+    in_train = np.flatnonzero(train)
+    shared = np.isin(next_year, in_train)
+    assert np.array_equal(
+        row_weights[year_rows : year_rows + len(next_year)][shared],
+        weights[np.searchsorted(in_train, next_year[shared])],
+    )
+    assert np.array_equal(
+        row_folds[year_rows : year_rows + len(next_year)][shared],
+        folds[np.searchsorted(in_train, next_year[shared])],
+    )

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from common.data.datasets import IndicatorStore, demo_raw_dataset, parse_dataset
-from models.twolvlImp import cross_section, year_caches
+from models.twolvlImp import cross_section, history_method, imputation, year_caches
 from models.twolvlImp.options import predictors_for, targets_of_year
 from models.twolvlImp.schemas import Interpolator
 
@@ -85,3 +85,23 @@ def test_imputed_year_is_computed_once_per_year_and_imputer(
     assert calls == [Interpolator.SimpleImputer]
     year_caches.imputed_year(store, 2013, Interpolator.SimpleImputer)
     assert len(calls) == 2
+
+
+def test_neighbouring_years_are_the_imputed_years_around_the_target_year(
+    store: IndicatorStore,
+) -> None:
+    first, middle = store.years[0], store.years[len(store.years) // 2]
+    chosen = list(predictors_for(store, middle, targets_of_year(store, middle)[0])[:3])
+    imputer = Interpolator.SimpleImputer
+    reach = history_method.NEIGHBOURING_YEARS
+    position = store.year_index(middle)
+    years = imputation._neighbouring_years(store, middle, imputer, chosen)
+    around = [p for p in range(position - reach, position + reach + 1) if p != position]
+    assert [p for p, _ in years] == around
+    for p, frame in years:
+        expected = year_caches.imputed_year(store, store.years[p], imputer)[chosen]
+        pd.testing.assert_frame_equal(frame, expected)
+    at_the_start = imputation._neighbouring_years(store, first, imputer, chosen)
+    assert [p for p, _ in at_the_start] == list(range(1, reach + 1))
+    # A year where a chosen indicator is no predictor column is left out.
+    assert imputation._neighbouring_years(store, middle, imputer, [*chosen, "d-none"]) == ()
