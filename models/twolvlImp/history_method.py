@@ -24,7 +24,6 @@ see `calibration`. Targets with a skewed distribution are modelled on an asinh s
 (`calibration.TargetScale`).
 """
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,6 +262,24 @@ def _search(
     """The candidates with the lowest weighted cross-validated median absolute error: the best
     of all and the best of the trees alone (the same fit when the trees win), each refitted on
     every row; the cross-validation models stay members of each ensemble."""
+    winners = _best_candidates(features, target, weights, folds, model, estimators, n_jobs)
+    overall, trees_only = winners
+    trees_only.regressor.fit(features, target, sample_weight=weights)
+    if overall is not trees_only:
+        overall.regressor.fit(features, target, sample_weight=weights)
+    return overall, trees_only
+
+
+def _best_candidates(
+    features: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray,
+    folds: np.ndarray,
+    model: Model,
+    estimators: int,
+    n_jobs: int,
+) -> tuple[_Fit, _Fit]:
+    """`_search`'s two winners, cross-validated but not yet refitted on every row."""
     best: dict[bool, tuple[float, _Fit]] = {}
     for candidate, regressor in _cross_section_candidates(model, estimators):
         checkpoint()
@@ -273,12 +290,8 @@ def _search(
         linear = isinstance(regressor, LinearPlusTrees)
         if linear not in best or score < best[linear][0]:
             best[linear] = (score, _Fit([regressor, *members], candidate, predicted, spread))
-    trees_only = best[False][1]
     overall = min(best.values(), key=lambda scored: scored[0])[1]  # a tie goes to the trees
-    trees_only.regressor.fit(features, target, sample_weight=weights)
-    if overall is not trees_only:
-        overall.regressor.fit(features, target, sample_weight=weights)
-    return overall, trees_only
+    return overall, best[False][1]
 
 
 def _cross_section_candidates(model: Model, estimators: int) -> list[tuple[Model, RegressorMixin]]:
@@ -414,25 +427,28 @@ def _with_neighbouring_years(
     estimators: int,
     n_jobs: int,
 ) -> _StageA:
-    """Stage A trained on the year and its neighbouring years, if that cross-validates better
-    on the year's training countries than `year_only` (the search on the year alone)."""
+    """Stage A searched on the year and its neighbouring years, if its winner cross-validates
+    better on the year's training countries than the year's own (only then is it refitted on
+    every row)."""
     rows = _pooled_rows(problem, training, to_fill)
     if rows is None:
         return year_only
     features, target, weights, folds = rows
-    pooled, _ = _search(features, target, weights, folds, model, estimators, n_jobs)
+    pooled, _ = _best_candidates(features, target, weights, folds, model, estimators, n_jobs)
     # The year's training countries come first: their out-of-fold estimates are comparable.
     year_rows = int(training.train.sum())
-    fit = dataclasses.replace(
-        pooled, out_of_fold=pooled.out_of_fold[:year_rows], spread=pooled.spread[:year_rows]
-    )
     truth = training.series[training.train, problem.year_position]
 
-    def score(predicted: np.ndarray) -> float:
-        return calibration.weighted_quantile(np.abs(truth - predicted), training.weights, 0.5)
+    def score(estimates: np.ndarray) -> float:
+        return calibration.weighted_quantile(np.abs(truth - estimates), training.weights, 0.5)
 
-    if score(fit.out_of_fold) >= score(year_only.fit.out_of_fold):
+    if score(pooled.out_of_fold[:year_rows]) >= score(year_only.fit.out_of_fold):
         return year_only
+    pooled.regressor.fit(features, target, sample_weight=weights)
+    year_part = slice(0, year_rows)
+    fit = _Fit(
+        pooled.members, pooled.model, pooled.out_of_fold[year_part], pooled.spread[year_part]
+    )
     filled, filled_spread = _predict(fit.members, problem.predictors.to_numpy()[to_fill])
     return _StageA(fit, filled, filled_spread)
 
