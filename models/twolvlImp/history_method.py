@@ -59,6 +59,7 @@ UNDER_LINEAR: dict[Model, dict[str, int]] = {  # the trees' settings under the l
 # (docs/benchmarks.md: pooled median errors 0.98x inner, 0.97x whole against every fold at 100).
 FOLD_TREES = 10
 NEIGHBOURING_YEARS = 1  # years each side of the target year whose rows stage A may add
+
 HISTORY_MIN_LEAF = 5  # the history correction averages at least this many training rows
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # how much of the learnt correction is applied
 MIN_CALIBRATION_ROWS = 20  # fewer training rows for a gap pattern: fall back to the cross-section
@@ -116,22 +117,31 @@ def estimate(
     folds = _country_folds(int(train.sum()))
     z = series[train, problem.year_position]
     features = problem.predictors.to_numpy()
-    cross, trees = _search(features[train], z, weights, folds, model, estimators, n_jobs)
-    cross_filled, cross_spread = _predict(cross.members, features[to_fill])
-    # Stage B reads the trees' cross-section estimate: on gaps inside a series it corrects the
-    # line better from it than from the linear part's (the accuracy benchmark's inner gaps).
-    trees_filled = cross_filled if trees is cross else _predict(trees.members, features[to_fill])[0]
+    # The year's best candidate is refitted on every row only if it is stage A's model in the
+    # end; the best trees alone always are: stage B reads their estimate (`_history_stage`).
+    cross, trees = _best_candidates(features[train], z, weights, folds, model, estimators, n_jobs)
+    trees.regressor.fit(features[train], z, sample_weight=weights)
+    trees_filled, trees_spread = _predict(trees.members, features[to_fill])
     training = _Training(series, train, weights, folds, scale)
     corrected = _history_stage(
         problem, training, to_fill, trees, trees_filled,
         estimators=estimators, interval=interval, n_jobs=n_jobs,
     )  # fmt: skip
-
-    stage_a = _StageA(cross, cross_filled, cross_spread)
-    if corrected is None or len(corrected.rows) < len(cross_filled):  # rows left to stage A
-        stage_a = _with_neighbouring_years(
-            problem, training, to_fill, stage_a, model=model, estimators=estimators, n_jobs=n_jobs
+    left_to_stage_a = corrected is None or len(corrected.rows) < len(trees_filled)
+    pooled = (
+        _with_neighbouring_years(
+            problem, training, to_fill, cross, model=model, estimators=estimators, n_jobs=n_jobs
         )
+        if left_to_stage_a
+        else None
+    )
+    if pooled is not None:
+        stage_a = pooled
+    elif cross is trees:
+        stage_a = _StageA(trees, trees_filled, trees_spread)
+    else:
+        cross.regressor.fit(features[train], z, sample_weight=weights)
+        stage_a = _StageA(cross, *_predict(cross.members, features[to_fill]))
     z_filled = stage_a.filled.copy()
     difficulty, filled_difficulty = _spread_difficulty(
         stage_a.fit.spread, stage_a.filled_spread, interval
@@ -250,26 +260,6 @@ def _member_predictions(member: RegressorMixin, features: np.ndarray) -> list[np
     return [member.predict(features)]
 
 
-def _search(
-    features: np.ndarray,
-    target: np.ndarray,
-    weights: np.ndarray,
-    folds: np.ndarray,
-    model: Model,
-    estimators: int,
-    n_jobs: int,
-) -> tuple[_Fit, _Fit]:
-    """The candidates with the lowest weighted cross-validated median absolute error: the best
-    of all and the best of the trees alone (the same fit when the trees win), each refitted on
-    every row; the cross-validation models stay members of each ensemble."""
-    winners = _best_candidates(features, target, weights, folds, model, estimators, n_jobs)
-    overall, trees_only = winners
-    trees_only.regressor.fit(features, target, sample_weight=weights)
-    if overall is not trees_only:
-        overall.regressor.fit(features, target, sample_weight=weights)
-    return overall, trees_only
-
-
 def _best_candidates(
     features: np.ndarray,
     target: np.ndarray,
@@ -279,7 +269,10 @@ def _best_candidates(
     estimators: int,
     n_jobs: int,
 ) -> tuple[_Fit, _Fit]:
-    """`_search`'s two winners, cross-validated but not yet refitted on every row."""
+    """The candidates with the lowest weighted cross-validated median absolute error: the best
+    of all and the best of the trees alone (the same fit when the trees win), not yet refitted
+    on every row (`estimate` refits the ones it uses); the cross-validation models stay members
+    of each ensemble."""
     best: dict[bool, tuple[float, _Fit]] = {}
     for candidate, regressor in _cross_section_candidates(model, estimators):
         checkpoint()
@@ -421,31 +414,30 @@ def _with_neighbouring_years(
     problem: HistoryProblem,
     training: _Training,
     to_fill: np.ndarray,
-    year_only: _StageA,
+    year_best: _Fit,
     *,
     model: Model,
     estimators: int,
     n_jobs: int,
-) -> _StageA:
-    """Stage A searched on the year and its neighbouring years, if its winner cross-validates
-    better on the year's training countries than the year's own (only then is it refitted on
-    every row)."""
+) -> _StageA | None:
+    """Stage A searched on the year and its neighbouring years, refitted on every row, if its
+    winner cross-validates better on the year's training countries than `year_best` (the year's
+    own winner); None otherwise."""
     rows = _pooled_rows(problem, training, to_fill)
     if rows is None:
-        return year_only
+        return None
     features, target, weights, folds = rows
     pooled, _ = _best_candidates(features, target, weights, folds, model, estimators, n_jobs)
     # The year's training countries come first: their out-of-fold estimates are comparable.
-    year_rows = int(training.train.sum())
+    year_part = slice(0, int(training.train.sum()))
     truth = training.series[training.train, problem.year_position]
 
     def score(estimates: np.ndarray) -> float:
         return calibration.weighted_quantile(np.abs(truth - estimates), training.weights, 0.5)
 
-    if score(pooled.out_of_fold[:year_rows]) >= score(year_only.fit.out_of_fold):
-        return year_only
+    if score(pooled.out_of_fold[year_part]) >= score(year_best.out_of_fold):
+        return None
     pooled.regressor.fit(features, target, sample_weight=weights)
-    year_part = slice(0, year_rows)
     fit = _Fit(
         pooled.members, pooled.model, pooled.out_of_fold[year_part], pooled.spread[year_part]
     )

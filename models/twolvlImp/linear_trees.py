@@ -5,7 +5,7 @@ per person, women's and men's figures, two measures of one thing). Trees alone f
 relation in steps as coarse as the gaps between training countries, and a country whose whole
 series is missing gets only the cross-section; the linear part follows the relation between
 those steps, and the trees keep what is not linear. Whether a request uses it is decided by
-cross-validation (`history_method._search`).
+cross-validation (`history_method._best_candidates`).
 """
 
 import numpy as np

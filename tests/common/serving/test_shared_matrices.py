@@ -12,7 +12,7 @@ from common.core.settings import Settings
 from common.data.shared_frames import SHARED_PREFIX
 from common.serving.runtime import Runtime
 from common.serving.storage import MemoryBlobStore, MemoryQueue, Storage
-from models.twolvlImp import options
+from models.twolvlImp import history_method, options
 from models.twolvlImp.schemas import Interpolator, PredictRequest
 from models.twolvlImp.tasks import PREDICT
 from models.twolvlImp.year_caches import IMPUTATION_CODE, imputed_year
@@ -63,8 +63,10 @@ def test_a_second_server_reads_the_matrix_the_first_one_computed(
             "POST", f"{first}/twolvlImp/predict", _history_request(case, first_target)
         )
         assert status == 200
+    # The year's matrix and its neighbouring years' (`history_method.NEIGHBOURING_YEARS`).
+    years = 1 + 2 * history_method.NEIGHBOURING_YEARS
     shared = list(container.list_blob_names(name_starts_with=SHARED_PREFIX))
-    assert len(shared) == 1 and f"/{YEAR}/KNNImputer/" in shared[0]
+    assert len(shared) == years and any(f"/{YEAR}/KNNImputer/" in name for name in shared)
 
     # Another target: a result-cache miss that needs the same year's matrix.
     request = _history_request(case, second_target)
@@ -72,7 +74,7 @@ def test_a_second_server_reads_the_matrix_the_first_one_computed(
         status, headers, body = http("POST", f"{second}/twolvlImp/predict", request)
         assert status == 200 and headers["x-cache"] == "miss"
         _, _, metrics = http("GET", f"{second}/metrics")
-    assert _counts(metrics.decode()) == {"shared": 1.0}  # read, not imputed, in that process
+    assert _counts(metrics.decode()) == {"shared": float(years)}  # read, not imputed there
 
     # The same request where nothing is shared: the same bytes.
     alone = Runtime.create(demo_settings)

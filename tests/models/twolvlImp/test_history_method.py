@@ -145,7 +145,7 @@ def test_nothing_to_fill_is_fine(panel) -> None:
 
 def _forest_sizes(fit) -> list[int]:
     """Trees of each member of a cross-validated fit (under a linear part, its trees')."""
-    return [getattr(member, "trees_", member).n_estimators for member in fit.members]
+    return [getattr(member, "trees", member).n_estimators for member in fit.members]
 
 
 @pytest.mark.parametrize("model", [Model.rfr, Model.etr])
@@ -159,10 +159,10 @@ def test_cross_validation_folds_have_at_most_fold_trees_and_the_final_model_all(
     target = problem.target_series[train, YEAR]
     weights = np.ones(len(target))
     requested = history_method.FOLD_TREES + 15
-    fits = history_method._search(features, target, weights, folds, model, requested, 1)
+    fits = history_method._best_candidates(features, target, weights, folds, model, requested, 1)
     for fit in fits:
         assert _forest_sizes(fit) == [requested] + [history_method.FOLD_TREES] * 5
-    few = history_method._search(features, target, weights, folds, model, 7, 1)
+    few = history_method._best_candidates(features, target, weights, folds, model, 7, 1)
     assert _forest_sizes(few[0]) == [7] * 6
 
 
@@ -172,9 +172,9 @@ def test_the_history_correction_is_a_small_forest(panel, monkeypatch) -> None:
     validated = []
     original = history_method._cross_validate
 
-    def recording(regressor, *args):  # observes the real cross-validations, changes nothing
+    def recording(regressor, *args, **kwargs):  # observes the real cross-validations only
         validated.append(regressor)
-        return original(regressor, *args)
+        return original(regressor, *args, **kwargs)
 
     monkeypatch.setattr(history_method, "_cross_validate", recording)
     requested = history_method.FOLD_TREES + 30
