@@ -480,15 +480,12 @@ def _pooled_rows(
 
 
 def _country_weights(problem: HistoryProblem, training: _Training) -> np.ndarray:
-    """Every country's training weight in the year: a training country's own, and for the others
-    what a SIDS or another country weighs among the year's training countries."""
-    sids = problem.sids_mask
-    training_sids = sids[training.train]
+    """Every country's training weight in the year: what a SIDS or another country weighs among
+    the year's training countries (each group's weight is one value: `sample_weights`)."""
+    training_sids = problem.sids_mask[training.train]
     sids_weight = training.weights[training_sids].max(initial=0.0)
     other_weight = training.weights[~training_sids].max(initial=0.0)
-    weights = np.where(sids, sids_weight, other_weight)
-    weights[training.train] = training.weights
-    return weights
+    return np.where(problem.sids_mask, sids_weight, other_weight)
 
 
 def _history_stage(

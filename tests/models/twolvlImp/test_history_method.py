@@ -28,23 +28,30 @@ def _panel(seed: int = 0) -> tuple[history_method.HistoryProblem, np.ndarray]:
     years = np.arange(YEARS)
     truth = level[:, None] + slope[:, None] * (years - YEAR)
     truth = truth + rng.normal(scale=0.02, size=truth.shape)
+    drift = predictors[:, None, :] + 0.01 * years[None, :, None]
+    return _problem(truth, predictors, drift), truth[:, YEAR]
+
+
+def _problem(
+    truth: np.ndarray, predictors: np.ndarray, predictor_series: np.ndarray
+) -> history_method.HistoryProblem:
+    """The problem of a panel (countries x years of the target): the INNER SIDS miss the year,
+    the WHOLE SIDS every year; `predictors` are the year's."""
     series = truth.copy()
     series[list(INNER), YEAR] = np.nan
     series[list(WHOLE), :] = np.nan
-    drift = predictors[:, None, :] + 0.01 * years[None, :, None]
     countries = pd.Index([f"C{i:03d}" for i in range(COUNTRIES)])
-    problem = history_method.HistoryProblem(
+    return history_method.HistoryProblem(
         countries=countries,
         sids_mask=np.arange(COUNTRIES) < SIDS,
         year_position=YEAR,
         target_series=series,
         predictors=pd.DataFrame(predictors, index=countries, columns=["p0", "p1", "p2"]),
-        predictor_series=drift,
+        predictor_series=predictor_series,
         target="t",
         companions=[],
         companion_series=np.empty((COUNTRIES, YEARS, 0)),
     )
-    return problem, truth[:, YEAR]
 
 
 def _estimate(problem: history_method.HistoryProblem, **change) -> history_method.Estimate:
@@ -211,23 +218,10 @@ def few_in_the_year() -> tuple[history_method.HistoryProblem, np.ndarray]:
     predictors = base + 0.1 * rng.normal(size=(COUNTRIES, YEARS, 3))
     truth = 2 * predictors[..., 0] + np.sin(2 * predictors[..., 1])
     truth = truth + rng.normal(scale=0.05, size=truth.shape)
-    series = truth.copy()
-    series[SIDS + 20 :, YEAR] = np.nan
-    series[list(INNER), YEAR] = np.nan
-    series[list(WHOLE), :] = np.nan
-    countries = pd.Index([f"C{i:03d}" for i in range(COUNTRIES)])
-    problem = history_method.HistoryProblem(
-        countries=countries,
-        sids_mask=np.arange(COUNTRIES) < SIDS,
-        year_position=YEAR,
-        target_series=series,
-        predictors=pd.DataFrame(predictors[:, YEAR], index=countries, columns=["p0", "p1", "p2"]),
-        predictor_series=predictors,
-        target="t",
-        companions=[],
-        companion_series=np.empty((COUNTRIES, YEARS, 0)),
-    )
-    return problem, truth[:, YEAR]
+    problem = _problem(truth, predictors[:, YEAR], predictors)
+    sparse = problem.target_series.copy()
+    sparse[SIDS + 20 :, YEAR] = np.nan
+    return dataclasses.replace(problem, target_series=sparse), truth[:, YEAR]
 
 
 def test_neighbouring_years_teach_the_cross_section_of_a_sparse_year(few_in_the_year) -> None:
