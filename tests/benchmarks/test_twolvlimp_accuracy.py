@@ -85,3 +85,23 @@ def test_paired_ratio_tells_a_real_difference_from_noise() -> None:
     assert halved["median_ratio"] == pytest.approx(0.5)
     assert halved["median_ratio_interval"][1] < 1
     assert accuracy.ratio_to(np.full(3, np.nan), reference[:3]) == {}
+
+
+def test_coverage_interval_holds_the_coverage_and_narrows_with_more_cells() -> None:
+    """Nine of ten cells inside their interval: 90% coverage, with a bootstrap interval around it
+    that is wide on 20 cells and narrower on 400 (a 87.5% on 80 cells is not told from 90%)."""
+
+    def coverage(count: int) -> tuple[float, list[float]]:
+        cells = [accuracy.Cell("whole", YEAR, "t", f"C{i}", 0.0, 1.0) for i in range(count)]
+        answers = [
+            accuracy.Answer(0.0, *((1.0, 2.0) if i % 10 == 0 else (-1.0, 1.0)))
+            for i in range(count)
+        ]
+        figures = accuracy.score(cells, answers)
+        return figures["coverage"], figures["coverage_interval"]
+
+    (small, small_interval), (large, large_interval) = coverage(20), coverage(400)
+    for covered, (low, high) in ((small, small_interval), (large, large_interval)):
+        assert covered == pytest.approx(0.9)
+        assert low < 0.9 < high
+    assert np.ptp(large_interval) < np.ptp(small_interval) / 2
