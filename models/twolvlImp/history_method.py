@@ -24,6 +24,7 @@ see `calibration`. Targets with a skewed distribution are modelled on an asinh s
 (`calibration.TargetScale`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +71,16 @@ GUIDED_BY = "guided by "
 CHANGE_OF = "change of "
 
 
+# (year position, countries x chosen predictors with gaps filled) of the years next to the target
+# year: a call, made only when stage A may learn from them (rows without usable history), since
+# imputing a year costs up to tens of seconds the first time (the IterativeImputer).
+NeighbouringYears = Callable[[], tuple[tuple[int, pd.DataFrame], ...]]
+
+
+def no_neighbouring_years() -> tuple[tuple[int, pd.DataFrame], ...]:
+    return ()
+
+
 @dataclass(frozen=True)
 class HistoryProblem:
     """One target and year, every country as a row."""
@@ -83,8 +94,7 @@ class HistoryProblem:
     target: str  # the target's code: the history features' importance is reported under it
     companions: list[str]  # indicators that move with the target over time (`history.guided`)
     companion_series: np.ndarray  # countries x years x companions, raw values
-    # (year position, countries x chosen predictors with gaps filled) of the years next to it
-    neighbouring_years: tuple[tuple[int, pd.DataFrame], ...] = ()
+    neighbouring_years: NeighbouringYears = no_neighbouring_years
 
 
 @dataclass(frozen=True)
@@ -461,7 +471,7 @@ def _pooled_rows(
     features = [problem.predictors.to_numpy()[training.train]]
     targets = [training.series[training.train, year]]
     weight_parts, fold_parts = [training.weights], [training.folds]
-    for position, predictors in problem.neighbouring_years:
+    for position, predictors in problem.neighbouring_years():
         rows = np.isfinite(training.series[:, position]) & ~to_fill
         if not rows.any():
             continue

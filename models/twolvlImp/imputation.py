@@ -1,6 +1,7 @@
 """One predict request end to end: dataset slice, algorithm, the response the front end reads."""
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,8 @@ BASE_SECONDS = {
 }
 # The iterative imputer: per request for the year-by-year method; for the history method, once
 # per year (the whole year's matrix, reused by later requests): the figure is that first request,
-# which also imputes the neighbouring years it learns from (`history_method.NEIGHBOURING_YEARS`).
+# which may also impute the neighbouring years it learns from (`history_method.NEIGHBOURING_YEARS`;
+# only when some SIDS has no usable history, but an estimate made before training cannot know).
 ITERATIVE_IMPUTER_SECONDS = {
     Method.history: 30.0 * (1 + 2 * history_method.NEIGHBOURING_YEARS),
     Method.cross_section: 15.0,
@@ -108,7 +110,7 @@ def _impute_with_history(
         target=request.target,
         companions=companions,
         companion_series=_country_series(store, companions),
-        neighbouring_years=_neighbouring_years(store, year, request.interpolator, chosen),
+        neighbouring_years=partial(_neighbouring_years, store, year, request.interpolator, chosen),
     )
     estimate = history_method.estimate(
         problem,

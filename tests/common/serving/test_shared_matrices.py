@@ -63,7 +63,8 @@ def test_a_second_server_reads_the_matrix_the_first_one_computed(
             "POST", f"{first}/twolvlImp/predict", _history_request(case, first_target)
         )
         assert status == 200
-    # The year's matrix and its neighbouring years' (`history_method.NEIGHBOURING_YEARS`).
+    # The year's matrix and its neighbouring years' (`history_method.NEIGHBOURING_YEARS`): the
+    # demo target has SIDS without history, whose stage A learns from those years too.
     years = 1 + 2 * history_method.NEIGHBOURING_YEARS
     shared = list(container.list_blob_names(name_starts_with=SHARED_PREFIX))
     assert len(shared) == years and any(f"/{YEAR}/KNNImputer/" in name for name in shared)

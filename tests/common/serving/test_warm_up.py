@@ -98,7 +98,8 @@ def test_a_warm_job_shares_the_matrix_the_first_request_of_its_year_then_reads(
         response = api.post("/twolvlImp/predict", json=_history_request(api, "IterativeImputer"))
         assert response.status_code == 200, response.text
         assert response.headers["x-cache"] == "miss"
-        # The warmed year is read; the neighbouring years it learns from were not warmed.
+        # The warmed year is read; the neighbouring years its SIDS without history learn from
+        # were not warmed.
         neighbours = 2 * history_method.NEIGHBOURING_YEARS
         assert _counts(runtime) == {"shared": 1.0, "computed": float(neighbours)}
         again = api.post("/jobs", json=_warm(YEAR, "IterativeImputer"))

@@ -1,6 +1,7 @@
 """The history method (`history_method.estimate`) on a small synthetic panel (countries x years)."""
 
 import dataclasses
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -205,7 +206,7 @@ def _with_neighbours(
         values = values[rng.permutation(len(values))] if shuffle else values
         frame = pd.DataFrame(values, index=problem.countries, columns=problem.predictors.columns)
         years.append((position, frame))
-    return dataclasses.replace(problem, neighbouring_years=tuple(years))
+    return dataclasses.replace(problem, neighbouring_years=partial(tuple, years))
 
 
 @pytest.fixture(scope="module")
@@ -239,6 +240,29 @@ def test_neighbouring_years_that_do_not_cross_validate_better_are_left_out(
     useless = _estimate(_with_neighbours(problem, shuffle=True))
     pd.testing.assert_series_equal(useless.prediction, alone.prediction)
     pd.testing.assert_series_equal(useless.upper, alone.upper)
+
+
+def test_neighbouring_years_are_read_only_for_rows_without_history(panel) -> None:
+    """Imputing a neighbouring year can take tens of seconds: a problem whose rows to fill all
+    have history never asks for them; one with whole missing series does."""
+    problem, _ = panel
+    asked: list[bool] = []
+
+    def neighbouring_years() -> tuple[tuple[int, pd.DataFrame], ...]:
+        asked.append(True)
+        return _with_neighbours(problem).neighbouring_years()
+
+    with_history_only = problem.target_series.copy()
+    with_history_only[list(WHOLE), :] = np.nan
+    with_history_only[list(WHOLE), YEAR - 1] = 1.0  # one value in another year: history
+    _estimate(
+        dataclasses.replace(
+            problem, target_series=with_history_only, neighbouring_years=neighbouring_years
+        )
+    )
+    assert asked == []
+    _estimate(dataclasses.replace(problem, neighbouring_years=neighbouring_years))
+    assert asked == [True]
 
 
 def test_countries_being_filled_are_left_out_of_the_neighbouring_years(panel) -> None:
