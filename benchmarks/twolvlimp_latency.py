@@ -22,7 +22,7 @@ Measured on the Gapminder Systema Globalis extract at ../shared/data/gapminder-s
    `warm_row`) and model `all`, each over the same FRONTEND_CASES (year, target) cases (one per
    year): median and max, and the ratio of the median to the median of one
    RandomForestRegressor fit with the requested number of trees on each request's training
-   matrix, timed in the same run (`frontend_rows`).
+   matrix (each the median of REFERENCE_FITS fits), timed in the same run (`frontend_rows`).
 
 Run from the repository root (`make benchmark` does exactly this):
 
@@ -108,7 +108,7 @@ FRONTEND_ROWS: dict[str, tuple[str, dict[str, Any]]] = {  # key: (label, change 
     "all": ("same, model all", {"model": "all"}),
 }
 WARM_ROW = "iterative-warm"
-REFERENCE_FITS = 3  # one fit of the ratio's reference: the median of this many
+REFERENCE_FITS = 3  # the ratios' "one fit" is the median time of this many fits
 
 # Runs in a fresh interpreter; prints its timing and peak RSS as one JSON line.
 COLD_START_CODE = """
