@@ -253,7 +253,6 @@ def test_neighbouring_years_are_read_only_for_rows_without_history(panel) -> Non
         return _with_neighbours(problem).neighbouring_years()
 
     with_history_only = problem.target_series.copy()
-    with_history_only[list(WHOLE), :] = np.nan
     with_history_only[list(WHOLE), YEAR - 1] = 1.0  # one value in another year: history
     _estimate(
         dataclasses.replace(

@@ -83,10 +83,13 @@ def _search(features: np.ndarray, target: np.ndarray, model: Model = Model.rfr) 
     """The search's two winners, each refitted on every row as `estimate` does when it uses it."""
     weights = np.ones(len(target))
     folds = history_method._country_folds(len(target))
-    winners = history_method._best_candidates(features, target, weights, folds, model, 10, n_jobs=1)
-    for fit in {id(fit): fit for fit in winners}.values():
-        fit.regressor.fit(features, target, sample_weight=weights)
-    return winners
+    overall, trees = history_method._best_candidates(
+        features, target, weights, folds, model, 10, n_jobs=1
+    )
+    trees.regressor.fit(features, target, sample_weight=weights)
+    if overall is not trees:
+        overall.regressor.fit(features, target, sample_weight=weights)
+    return overall, trees
 
 
 def test_the_search_puts_a_line_under_the_trees_when_the_relation_is_linear() -> None:
