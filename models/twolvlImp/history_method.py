@@ -15,8 +15,10 @@ stage A one. For those rows stage A may also learn from the years next to the ta
 (`NEIGHBOURING_YEARS`): the same search on the year's training rows plus every country observed in
 a neighbouring year (but the countries being filled), each row with its own year's predictors. It
 is used when it cross-validates better on the year's training countries (same folds: a country
-keeps its fold in every year). A target measured for few countries gets more rows, and a country
-measured only around the year still teaches the model (the accuracy benchmark's whole series).
+keeps its fold in every year), and its model is then those cross-validation forests, not a refit
+on every row (`_with_neighbouring_years`). A target measured for few countries gets more rows, and
+a country measured only around the year still teaches the model (the accuracy benchmark's whole
+series).
 
 Intervals are split-conformal on the cross-validated residuals of the same stage (and, for stage
 B, of the same gap pattern), weighted like the training (SIDS and other countries weigh the same);
@@ -99,7 +101,8 @@ class HistoryProblem:
 
 @dataclass(frozen=True)
 class _Fit:
-    """A cross-validated model: the one fitted on every row, then the cross-validation models.
+    """A cross-validated model: the one fitted on every row, then the cross-validation models
+    (or only these: `refitted` False, the pooled stage A).
 
     Estimates average all of them: the cross-validation models are trained anyway, and averaging
     them steadies a small forest's answer."""
@@ -108,10 +111,18 @@ class _Fit:
     model: Model
     out_of_fold: np.ndarray  # cross-validated predictions of the training rows
     spread: np.ndarray  # and the spread of the trees' predictions behind them
+    refitted: bool = True  # members[0] is (once `estimate` refits it) fitted on every row
 
     @property
     def regressor(self) -> RegressorMixin:
+        assert self.refitted, "a fit of cross-validation models only has no full model"
         return self.members[0]
+
+    def importances(self) -> np.ndarray:
+        """The full model's importances; without one, the mean of the cross-validation models'."""
+        if self.refitted:
+            return _importances(self.members[0])
+        return np.mean([_importances(member) for member in self.members], axis=0)
 
 
 def estimate(
@@ -161,7 +172,7 @@ def estimate(
     )
     cross_mse = _mse_original(scale, z, stage_a.fit.out_of_fold, weights)
     mse_original = np.full(len(z_filled), cross_mse)
-    importances = pd.Series(_importances(stage_a.fit.regressor), index=problem.predictors.columns)
+    importances = pd.Series(stage_a.fit.importances(), index=problem.predictors.columns)
     if corrected is not None:
         z_filled[corrected.rows] = corrected.estimates
         half_width[corrected.rows] = corrected.half_widths
@@ -430,9 +441,15 @@ def _with_neighbouring_years(
     estimators: int,
     n_jobs: int,
 ) -> _StageA | None:
-    """Stage A searched on the year and its neighbouring years, refitted on every row, if its
-    winner cross-validates better on the year's training countries than `year_best` (the year's
-    own winner); None otherwise."""
+    """Stage A searched on the year and its neighbouring years, if its winner cross-validates
+    better on the year's training countries than `year_best` (the year's own winner); None
+    otherwise.
+
+    Its model is the winner's cross-validation models alone, not refitted on every row: each
+    leaves a fifth of the countries out (all their years), and their average extrapolates to a
+    country never measured better than one forest on every row, whose bootstrap draws a country's
+    rows of several years at once (docs/benchmarks.md: lower whole-series errors on every
+    holdout, at 10 and 100 trees). It is also a full fit on three years' rows less per request."""
     rows = _pooled_rows(problem, training, to_fill)
     if rows is None:
         return None
@@ -447,9 +464,12 @@ def _with_neighbouring_years(
 
     if score(pooled.out_of_fold[year_part]) >= score(year_best.out_of_fold):
         return None
-    pooled.regressor.fit(features, target, sample_weight=weights)
     fit = _Fit(
-        pooled.members, pooled.model, pooled.out_of_fold[year_part], pooled.spread[year_part]
+        pooled.members[1:],  # the cross-validation models, without the unfitted full model
+        pooled.model,
+        pooled.out_of_fold[year_part],
+        pooled.spread[year_part],
+        refitted=False,
     )
     filled, filled_spread = _predict(fit.members, problem.predictors.to_numpy()[to_fill])
     return _StageA(fit, filled, filled_spread)
@@ -717,7 +737,7 @@ def _history_importances(
         return result
     raw = pd.Series(_importances(model), index=columns)
     result[problem.target] += raw[[*history.HISTORY_FEATURES, ROUGHNESS]].sum()
-    cross_share = _importances(cross.regressor)
+    cross_share = cross.importances()
     if cross_share.sum() > 0:
         result[predictors] += raw[CROSS_SECTION] * cross_share / cross_share.sum()
     for code in problem.companions:

@@ -232,6 +232,32 @@ def test_neighbouring_years_teach_the_cross_section_of_a_sparse_year(few_in_the_
     assert pooled < 0.8 * alone
 
 
+def test_the_pooled_stage_is_its_cross_validation_forests(few_in_the_year, monkeypatch) -> None:
+    """With neighbouring years, stage A's model is the winner's five fold forests (each leaving
+    a fifth of the countries out), not a forest of the requested size on every pooled row; the
+    whole series' estimates are their trees' mean."""
+    problem, _ = few_in_the_year
+    answers = []
+    original = history_method._with_neighbouring_years
+
+    def recording(*args, **kwargs):  # observes the real pooled stage
+        answers.append(original(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(history_method, "_with_neighbouring_years", recording)
+    requested = history_method.FOLD_TREES + 15
+    neighbours = _with_neighbours(problem)
+    estimate = _estimate(neighbours, estimators=requested)
+    (stage_a,) = answers
+    assert stage_a is not None and not stage_a.fit.refitted
+    assert _forest_sizes(stage_a.fit) == [history_method.FOLD_TREES] * 5
+    whole = [f"C{i:03d}" for i in WHOLE]
+    rows = neighbours.predictors.loc[whole].to_numpy()
+    mean_of_trees, _ = history_method._predict(stage_a.fit.members, rows)
+    np.testing.assert_allclose(estimate.prediction[whole].to_numpy(), mean_of_trees)
+    assert stage_a.fit.importances().sum() == pytest.approx(1.0)
+
+
 def test_neighbouring_years_that_do_not_cross_validate_better_are_left_out(
     few_in_the_year,
 ) -> None:
