@@ -57,8 +57,9 @@ UNDER_LINEAR: dict[Model, dict[str, int]] = {  # the trees' settings under the l
 }
 # Trees of each cross-validation fold's forest: the folds only have to rank the candidates and
 # give each training row an out-of-fold estimate, and with many trees they were most of a
-# request's time (5 folds per candidate). The final model keeps every tree the request asks for;
-# up to this count nothing changes. The accuracy holdouts at 100 trees show no measurable price
+# request's time (5 folds per candidate). The final model keeps every tree the request asks for
+# (but the pooled stage A's, which is its fold forests: `_with_neighbouring_years`); up to this
+# count nothing changes. The accuracy holdouts at 100 trees show no measurable price
 # (docs/benchmarks.md: pooled median errors 0.98x inner, 0.97x whole against every fold at 100).
 FOLD_TREES = 10
 NEIGHBOURING_YEARS = 1  # years each side of the target year whose rows stage A may add
@@ -446,10 +447,10 @@ def _with_neighbouring_years(
     otherwise.
 
     Its model is the winner's cross-validation models alone, not refitted on every row: each
-    leaves a fifth of the countries out (all their years), and their average extrapolates to a
-    country never measured better than one forest on every row, whose bootstrap draws a country's
-    rows of several years at once (docs/benchmarks.md: lower whole-series errors on every
-    holdout, at 10 and 100 trees). It is also a full fit on three years' rows less per request."""
+    leaves a fifth of the countries out (all their years), unlike one forest on every row, whose
+    bootstrap draws a country's rows of several years at once. On the holdouts they are no worse
+    on any whole series and lower on some (docs/benchmarks.md: paired ratios 0.98 at 10 trees,
+    0.93 at 100), for a full fit on three years' rows less per request."""
     rows = _pooled_rows(problem, training, to_fill)
     if rows is None:
         return None
