@@ -16,7 +16,6 @@ from sklearn.base import RegressorMixin
 from sklearn.decomposition import PCA
 from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingRegressor, RandomForestRegressor
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401 - enables the import below
-from sklearn.feature_selection import RFE
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -159,9 +158,24 @@ def select_features(
 def _eliminate(
     features: pd.DataFrame, target: pd.Series, count: int, trees: int, step: float, n_jobs: int
 ) -> list[str]:
-    ranker = FastRandomForest(n_estimators=trees, random_state=SEED, n_jobs=n_jobs)
-    selector = RFE(ranker, n_features_to_select=count, step=step).fit(features, target)
-    return list(features.columns[selector.support_])
+    """Recursive feature elimination as scikit-learn's `RFE` does it (the same forests, the same
+    ranking, the same columns chosen), without its last fit: `RFE` trains a forest on the chosen
+    columns once more, which the service never reads (a tenth of AFS's trees).
+
+    `step` below 1 is a share of the starting columns dropped each round, otherwise a count."""
+    matrix = features.to_numpy(dtype=np.float64)
+    values = target.to_numpy(dtype=np.float64)
+    dropped_per_round = int(max(1, step * matrix.shape[1])) if 0.0 < step < 1.0 else int(step)
+    kept = np.ones(matrix.shape[1], dtype=bool)
+    while kept.sum() > count:
+        checkpoint()
+        columns = np.flatnonzero(kept)
+        ranker = FastRandomForest(n_estimators=trees, random_state=SEED, n_jobs=n_jobs)
+        ranker.fit(matrix[:, columns], values)
+        # RFE ranks the squared importances, stably: ties keep the column order.
+        weakest_first = np.argsort(ranker.feature_importances_**2, kind="stable")
+        kept[columns[weakest_first][: min(dropped_per_round, int(kept.sum()) - count)]] = False
+    return list(features.columns[kept])
 
 
 def _most_correlated(features: pd.DataFrame, target: pd.Series, count: int) -> list[str]:

@@ -4,8 +4,10 @@ generated frames."""
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_selection import RFE
 
 from models.twolvlImp import cross_section
+from models.twolvlImp.fast_forest import FastRandomForest
 from models.twolvlImp.schemas import Interpolator, Interval, Model, Scheme
 
 
@@ -37,6 +39,28 @@ def test_selection_among_many_candidates_finds_the_informative_ones(fast: bool) 
     target = 3 * features["x007"] + 2 * np.sign(features["x051"]) + rng.normal(scale=0.1, size=150)
     chosen = cross_section.select_features(features, target, Scheme.AFS, 2, None, 1, fast=fast)
     assert set(chosen) == {"x007", "x051"}
+
+
+@pytest.mark.parametrize(
+    ("columns", "count", "trees", "step"),
+    [(40, 10, 30, 0.2), (33, 7, 12, 0.3), (25, 10, 20, 10), (12, 11, 5, 3)],
+)
+def test_elimination_chooses_what_scikit_learns_rfe_chooses(
+    columns: int, count: int, trees: int, step: float
+) -> None:
+    """The elimination skips RFE's last fit but must keep its choice: the same columns for
+    shares and counts of columns dropped a round, a last round smaller than a step included."""
+    rng = np.random.default_rng(columns)
+    features = pd.DataFrame(
+        rng.normal(size=(90, columns)), columns=[f"c{i}" for i in range(columns)]
+    )
+    # Every column matters a little: which ones stay depends on each round's forest.
+    weights = rng.normal(size=columns)
+    target = pd.Series(features.to_numpy() @ weights + rng.normal(scale=2.0, size=90))
+    ranker = FastRandomForest(n_estimators=trees, random_state=cross_section.SEED)
+    expected = RFE(ranker, n_features_to_select=count, step=step).fit(features, target)
+    chosen = cross_section._eliminate(features, target, count, trees, step, n_jobs=1)
+    assert chosen == list(features.columns[expected.support_])
 
 
 def test_prefilter_keeps_the_most_correlated_in_column_order() -> None:
