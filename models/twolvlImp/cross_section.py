@@ -160,7 +160,8 @@ def _eliminate(
 ) -> list[str]:
     """Recursive feature elimination as scikit-learn's `RFE` does it (the same forests, the same
     ranking, the same columns chosen), without its last fit: `RFE` trains a forest on the chosen
-    columns once more, which the service never reads (a tenth of AFS's trees).
+    columns once more, which the service never reads (a fifth of AFS's trees, on its fewest
+    columns).
 
     `step` below 1 is a share of the starting columns dropped each round, otherwise a count."""
     matrix = features.to_numpy(dtype=np.float64)
