@@ -1,12 +1,17 @@
 """The fast forests build exactly scikit-learn's trees: a pin check against the stock estimators
 (a scikit-learn upgrade that changes how forests draw or build their trees fails here)."""
 
+import contextlib
+import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from joblib import parallel_config
+from scipy import sparse
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.model_selection import GridSearchCV, KFold
 
@@ -34,6 +39,7 @@ def _problem(rows: int, columns: int, seed: int, gaps: bool) -> tuple[np.ndarray
 
 def _assert_same(stock, fast, query: np.ndarray) -> None:
     assert len(stock.estimators_) == len(fast.estimators_)
+    assert sorted(vars(stock)) == sorted(vars(fast))  # the same fitted attributes, no others
     np.testing.assert_array_equal(stock.predict(query), fast.predict(query))
     rows = query.astype(np.float32)
     for ours, theirs in zip(fast.estimators_, stock.estimators_, strict=True):
@@ -129,6 +135,87 @@ def test_an_unsupported_setting_takes_scikit_learns_own_path() -> None:
     stock = RandomForestRegressor(**settings).fit(features, target)
     fast = FastRandomForest(**settings).fit(features, target)
     _assert_same(stock, fast, features[:10])
+
+
+def _outcome(forest_class, features, target, weights, settings: dict) -> dict[str, Any]:
+    """A fit's forest, or its error, and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            forest = forest_class(n_estimators=8, random_state=2, **settings)
+            fitted, error = forest.fit(features, target, sample_weight=weights), None
+        except ValueError as raised:
+            fitted, error = None, f"{type(raised).__name__}: {raised}"
+    return {"forest": fitted, "error": error, "warnings": [str(w.message) for w in caught]}
+
+
+@pytest.mark.parametrize(("stock_class", "fast_class"), PAIRS)
+@pytest.mark.parametrize(
+    "case",
+    [
+        "out-of-bag score",
+        "sparse features",
+        "target as a column",
+        "poisson",
+        "max_samples without bootstrap",
+        "negative weights",
+        "zero weights",
+        "outer threads backend",
+    ],
+)
+def test_settings_outside_the_plain_loop_fit_as_scikit_learn_does(
+    stock_class, fast_class, case: str
+) -> None:
+    """What the one-tree-at-a-time fit leaves to scikit-learn's fit: the same trees, errors and
+    warnings (numpy's own error for bad weights)."""
+    features, target = _problem(70, 4, 12, gaps=False)
+    weights = None
+    settings: dict[str, Any] = {}
+    backend = contextlib.nullcontext()
+    if case == "out-of-bag score":
+        settings = {"oob_score": True, "bootstrap": True}
+    elif case == "sparse features":
+        features = sparse.csr_matrix(np.where(features > 0.5, features, 0.0))
+    elif case == "target as a column":
+        target = target.reshape(-1, 1)
+    elif case == "poisson":
+        settings = {"criterion": "poisson"}  # and a target with negative values
+    elif case == "max_samples without bootstrap":
+        settings = {"bootstrap": False, "max_samples": 0.5}
+    elif case == "negative weights":
+        weights, settings = np.linspace(-0.5, 1.0, 70), {"bootstrap": True}
+    elif case == "zero weights":
+        weights, settings = np.zeros(70), {"bootstrap": True}
+    else:
+        backend = parallel_config("threading", n_jobs=2)
+    with backend:
+        stock = _outcome(stock_class, features, target, weights, settings)
+        fast = _outcome(fast_class, features, target, weights, settings)
+    assert (stock["error"], stock["warnings"]) == (fast["error"], fast["warnings"])
+    if stock["forest"] is not None:
+        assert getattr(stock["forest"], "oob_score_", None) == getattr(
+            fast["forest"], "oob_score_", None
+        )
+        for forest in (stock["forest"], fast["forest"]):
+            forest.set_params(n_jobs=1)  # threads would add the trees' predictions in any order
+        _assert_same(stock["forest"], fast["forest"], _problem(10, 4, 13, gaps=False)[0])
+
+
+def test_forests_fitted_in_threads_at_once_are_scikit_learns() -> None:
+    """Each thread's forests draw from that thread's generators: forests fitted one tree at a time
+    in several threads at once still grow scikit-learn's trees."""
+    features, target = _problem(150, 10, 21, gaps=False)
+    weights = np.random.default_rng(21).random(150) + 0.1
+    query = _problem(20, 10, 22, gaps=False)[0]
+    settings = [{"n_estimators": 30, "random_state": seed} for seed in range(8)]
+
+    def fit(forest_class, setting: dict[str, Any]):
+        return forest_class(**setting).fit(features, target, sample_weight=weights)
+
+    with ThreadPoolExecutor(4) as pool:
+        fast = list(pool.map(lambda setting: fit(FastRandomForest, setting), settings))
+    for setting, forest in zip(settings, fast, strict=True):
+        _assert_same(fit(RandomForestRegressor, setting), forest, query)
 
 
 class _CountedStockForest:
