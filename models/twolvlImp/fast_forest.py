@@ -27,7 +27,9 @@ steps are replaced:
 
 Anything outside the settings this service uses (monotonic constraints, `max_leaf_nodes`,
 pruning, a criterion object, multiple outputs; for the whole fit also warm starts, out-of-bag
-scores, sparse inputs, parallel trees) takes scikit-learn's own path. The trees are
+scores, `verbose`, sparse inputs, a target given as a column, the poisson criterion,
+`max_samples` without bootstrap, parallel trees) takes scikit-learn's own path; weights that are
+no probabilities once normalised take numpy's own weighted draw (and its error). The trees are
 bit-identical to the stock estimators'; tests/models/twolvlImp/test_fast_forest.py compares
 them (predictions, each tree's, importances) so a scikit-learn upgrade that changes the recipe
 fails loudly rather than silently changing answers.
@@ -77,8 +79,8 @@ class _TreeSeed(np.random.RandomState):
 class _Generators(threading.local):
     """Each thread's two bit generators for the forests it fits one tree at a time: one for the
     forest's seed draws, one its trees share. Made once per thread, because making one seeds it
-    from the operating system's entropy first (about 0.2 ms, a forest of a few small trees'
-    worth); re-seeding an existing one costs microseconds."""
+    from the operating system's entropy first (about 0.17 ms, a few small trees' worth);
+    re-seeding an existing one costs microseconds."""
 
     def __init__(self) -> None:
         self.forest = np.random.MT19937()
@@ -101,16 +103,17 @@ class _Draws:
     """Each tree's bootstrap sample as counts per row, the indices those of
     `sklearn.ensemble._forest._generate_sample_indices`: uniform integers, or with sample
     weights `RandomState.choice(n_samples, size, p=weights / weights.sum())`, whose draw is a
-    search of uniform numbers in the weights' cumulative distribution (computed here once)."""
+    search of uniform numbers in the cumulative distribution of `p` as float64 (computed here
+    once, not once per tree)."""
 
     def __init__(self, n_samples: int, size: int, sample_weight: np.ndarray | None) -> None:
         self.n_samples, self.size = n_samples, size
         self.probabilities: np.ndarray | None = None
         self.distribution: np.ndarray | None = None
         if sample_weight is not None:
-            self.probabilities = sample_weight / np.sum(sample_weight)
+            self.probabilities = sample_weight / np.sum(sample_weight)  # in the weights' dtype
             if _valid_probabilities(self.probabilities):
-                distribution = self.probabilities.cumsum()
+                distribution = self.probabilities.astype(np.float64).cumsum()
                 self.distribution = distribution / distribution[-1]
 
     def counts(self, state: np.random.RandomState) -> np.ndarray:
@@ -124,9 +127,12 @@ class _Draws:
 
 
 def _valid_probabilities(probabilities: np.ndarray) -> bool:
-    """`RandomState.choice`'s checks of `p`: not negative (nor NaN), summing to 1."""
-    tolerance = np.sqrt(np.finfo(np.float64).eps)
-    return bool(np.all(probabilities >= 0)) and abs(np.sum(probabilities) - 1.0) <= tolerance
+    """`RandomState.choice`'s checks of `p`: not negative (nor NaN), summing to 1 within its
+    tolerance. numpy adds them up compensated, here pairwise: the sums differ by far less than
+    the tolerance, and a refusal only sends the draws to numpy's own call."""
+    tolerance = max(np.sqrt(np.finfo(np.float64).eps), np.sqrt(np.finfo(probabilities.dtype).eps))
+    as_float64 = probabilities.astype(np.float64)
+    return bool(np.all(as_float64 >= 0)) and abs(np.sum(as_float64) - 1.0) <= tolerance
 
 
 def _fast_path(tree: DecisionTreeRegressor, X: Any, y: np.ndarray) -> bool:  # noqa: N803
@@ -253,6 +259,8 @@ class _FastForest:
     n_jobs: int | None
     _shared_generator: np.random.MT19937 | None = None
 
+    # Parameters checked first, as scikit-learn's fit does (its own fit, nested, skips them).
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:  # noqa: N803
         if not self._one_tree_at_a_time(X, y):
             return super().fit(X, y, sample_weight=sample_weight)  # type: ignore[misc]
@@ -277,7 +285,6 @@ class _FastForest:
             and np.ndim(y) == 1
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def _fit_one_tree_at_a_time(self, X: Any, y: Any, sample_weight: Any) -> Any:  # noqa: N803
         """`BaseForest.fit` for a one-output regression forest with the settings
         `_one_tree_at_a_time` allows: the same checks, attributes, seeds and draws, its trees
@@ -308,6 +315,7 @@ class _FastForest:
             draws = _Draws(X.shape[0], size, sample_weight)
         forest._validate_estimator()
         random_state = _forest_random_state(forest.random_state)
+        forest.estimators_ = []  # as scikit-learn: a fit that fails from here on leaves no trees
         trees = [
             self._make_estimator(append=False, random_state=random_state)
             for _ in range(forest.n_estimators)
@@ -321,7 +329,7 @@ class _FastForest:
                 check_input=False,
                 missing_values_in_feature_mask=missing_values_in_feature_mask,
             )
-        forest.estimators_ = trees
+        forest.estimators_.extend(trees)
         return self
 
     def _make_estimator(self, append: bool = True, random_state: Any = None) -> Any:
@@ -340,12 +348,12 @@ class _FastForest:
         joblib task per tree."""
         check_is_fitted(self)
         forest: Any = self
-        if effective_n_jobs(self.n_jobs) != 1 or forest.n_outputs_ != 1:
+        if effective_n_jobs(self.n_jobs) != 1 or forest.n_outputs_ != 1 or forest.verbose:
             return super().predict(X)  # type: ignore[misc]
         X = forest._validate_X_predict(X)  # noqa: N806 - float32, as the trees take it
         total = np.zeros(X.shape[0], dtype=np.float64)
         for tree in forest.estimators_:
-            total += tree.tree_.predict(X)[:, 0]
+            total += tree.predict(X, check_input=False)  # which still checks the feature count
         total /= len(forest.estimators_)
         return total
 

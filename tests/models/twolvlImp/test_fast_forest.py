@@ -142,10 +142,11 @@ def _outcome(forest_class, features, target, weights, settings: dict) -> dict[st
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            forest = forest_class(n_estimators=8, random_state=2, **settings)
+            forest = forest_class(**{"n_estimators": 8, "random_state": 2, **settings})
             fitted, error = forest.fit(features, target, sample_weight=weights), None
-        except ValueError as raised:
-            fitted, error = None, f"{type(raised).__name__}: {raised}"
+        except ValueError as raised:  # scikit-learn's InvalidParameterError is one too
+            message = str(raised).replace(forest_class.__name__, "the forest")
+            fitted, error = None, f"{type(raised).__name__}: {message}"
     return {"forest": fitted, "error": error, "warnings": [str(w.message) for w in caught]}
 
 
@@ -160,14 +161,17 @@ def _outcome(forest_class, features, target, weights, settings: dict) -> dict[st
         "max_samples without bootstrap",
         "negative weights",
         "zero weights",
+        "float32 weights",
+        "invalid parameter",
+        "no trees, n_jobs 0",
         "outer threads backend",
     ],
 )
-def test_settings_outside_the_plain_loop_fit_as_scikit_learn_does(
+def test_unusual_settings_and_inputs_fit_as_scikit_learn_does(
     stock_class, fast_class, case: str
 ) -> None:
-    """What the one-tree-at-a-time fit leaves to scikit-learn's fit: the same trees, errors and
-    warnings (numpy's own error for bad weights)."""
+    """Settings left to scikit-learn's fit, weights left to numpy's weighted draw, and inputs the
+    plain loop takes that are easy to get wrong: the same trees, errors and warnings."""
     features, target = _problem(70, 4, 12, gaps=False)
     weights = None
     settings: dict[str, Any] = {}
@@ -186,6 +190,14 @@ def test_settings_outside_the_plain_loop_fit_as_scikit_learn_does(
         weights, settings = np.linspace(-0.5, 1.0, 70), {"bootstrap": True}
     elif case == "zero weights":
         weights, settings = np.zeros(70), {"bootstrap": True}
+    elif case == "float32 weights":  # numpy draws from them as float64: other trees otherwise
+        features, target = _problem(2000, 3, 1, gaps=False)
+        weights = (np.random.default_rng(1).random(2000) + 0.1).astype(np.float32)
+        settings = {"n_estimators": 3, "max_depth": 3, "random_state": 0, "bootstrap": True}
+    elif case == "invalid parameter":  # checked before anything else, as scikit-learn does
+        settings = {"n_jobs": "2"}
+    elif case == "no trees, n_jobs 0":
+        settings = {"n_estimators": 0, "n_jobs": 0}
     else:
         backend = parallel_config("threading", n_jobs=2)
     with backend:
@@ -198,7 +210,33 @@ def test_settings_outside_the_plain_loop_fit_as_scikit_learn_does(
         )
         for forest in (stock["forest"], fast["forest"]):
             forest.set_params(n_jobs=1)  # threads would add the trees' predictions in any order
-        _assert_same(stock["forest"], fast["forest"], _problem(10, 4, 13, gaps=False)[0])
+        query = _problem(10, features.shape[1], 13, gaps=False)[0]
+        _assert_same(stock["forest"], fast["forest"], query)
+
+
+@pytest.mark.parametrize(("stock_class", "fast_class"), PAIRS)
+def test_predicting_after_a_failed_refit_or_a_warm_start_on_fewer_columns_fails_as_stock(
+    stock_class, fast_class
+) -> None:
+    """A refit that fails in its draws leaves no trees; trees added by a warm start on fewer
+    columns make predict refuse them (the stock forests' errors, not numbers read past a row)."""
+    features, target = _problem(60, 5, 14, gaps=False)
+    fewer = features[:, :2].copy()
+    errors = []
+    for forest_class in (stock_class, fast_class):
+        forest = forest_class(n_estimators=3, random_state=0, bootstrap=True)
+        forest.fit(features, target)
+        with pytest.raises(ValueError, match="non-negative"):
+            forest.fit(fewer, target, sample_weight=np.linspace(-1, 1, 60))
+        assert forest.estimators_ == []
+        with pytest.raises(IndexError):
+            forest.predict(fewer)
+        warm = forest_class(n_estimators=3, random_state=0, warm_start=True).fit(features, target)
+        warm.set_params(n_estimators=5).fit(fewer, target)
+        with pytest.raises(ValueError, match="expecting 5 features") as raised:
+            warm.predict(fewer)
+        errors.append(str(raised.value).replace(type(warm.estimators_[0]).__name__, "tree"))
+    assert errors[0] == errors[1]
 
 
 def test_forests_fitted_in_threads_at_once_are_scikit_learns() -> None:
