@@ -257,18 +257,13 @@ class _FastForest:
     _tree_class: type[DecisionTreeRegressor]
     estimator_params: tuple[str, ...]
     n_jobs: int | None
-    _shared_generator: np.random.MT19937 | None = None
 
     # Parameters checked first, as scikit-learn's fit does (its own fit, nested, skips them).
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:  # noqa: N803
         if not self._one_tree_at_a_time(X, y):
             return super().fit(X, y, sample_weight=sample_weight)  # type: ignore[misc]
-        self._shared_generator = _GENERATORS.trees
-        try:
-            return self._fit_one_tree_at_a_time(X, y, sample_weight)
-        finally:
-            del self._shared_generator  # back to the class's None: no fitted attribute of ours
+        return self._fit_one_tree_at_a_time(X, y, sample_weight)
 
     def _one_tree_at_a_time(self, X: Any, y: Any) -> bool:  # noqa: N803
         """Whether `_fit_one_tree_at_a_time` is scikit-learn's fit for these settings and data."""
@@ -321,6 +316,8 @@ class _FastForest:
             for _ in range(forest.n_estimators)
         ]
         for tree in trees:
+            # The tree's seed on this thread's shared generator (`_build` puts the seed back).
+            tree.random_state = _TreeSeed(_GENERATORS.trees, tree.random_state)
             weights = sample_weight if draws is None else draws.counts(tree.random_state.fresh())
             tree._fit(
                 X,
@@ -335,9 +332,7 @@ class _FastForest:
     def _make_estimator(self, append: bool = True, random_state: Any = None) -> Any:
         params = {name: getattr(self, name) for name in self.estimator_params}
         if random_state is not None:
-            seed = random_state.randint(MAX_SEED)
-            generator = self._shared_generator
-            params["random_state"] = seed if generator is None else _TreeSeed(generator, seed)
+            params["random_state"] = random_state.randint(MAX_SEED)
         tree = self._tree_class(**params)
         if append:
             self.estimators_.append(tree)  # type: ignore[attr-defined]
