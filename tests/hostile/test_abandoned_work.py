@@ -91,14 +91,14 @@ def test_one_client_cannot_take_every_slot(
     key, client = admin_keys[0], {"X-Forwarded-For": "203.0.113.7"}
     held = [
         send_and_hang_up(
-            server, "/twolvlImp/predict", {**medium_request, "estimators": 300 + n}, client
+            server, "/twolvlImp/predict", {**medium_request, "estimators": 100 + n}, client
         )
         for n in range(2)
     ]
     try:
         _wait_until(lambda: _busy(server, key) >= 2, 30, "the trainings were never admitted")
         status, headers, body = http(
-            "POST", f"{server}/twolvlImp/predict", {**medium_request, "estimators": 310}, client
+            "POST", f"{server}/twolvlImp/predict", {**medium_request, "estimators": 110}, client
         )
         assert status == 429, body
         assert headers["retry-after"] and b'"code":"too_many_requests"' in body
