@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 TOOLS_VENV ?= .venv-tools
 CHECKOV := $(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download
 PORT ?= 7071
+# pytest-xdist processes for `make test`. Most tests wait on servers, workers, Azurite or the
+# browser, so two halve the suite on 2 cores. Its default scheduling, not --dist loadfile or
+# loadscope: those key tests by node id, and schemathesis' per-route items share one.
+TEST_WORKERS ?= 2
 
 .PHONY: setup test-tools run test validate benchmark clean
 
@@ -46,12 +50,13 @@ run: setup ## serve the API on http://localhost:$(PORT) (Swagger UI at /docs)
 	$(BIN)/uvicorn api_app.app:create_app --factory --host 127.0.0.1 --port $(PORT)
 
 # The coverage gate (fail_under in pyproject) is here, not in pytest's addopts: plain pytest stays
-# quick. Servers and workers the tests start count too (coverage's subprocess patch).
+# quick. Servers and workers the tests start count too (coverage's subprocess patch), and
+# pytest-cov adds up the xdist processes' data.
 test: setup test-tools validate ## lint, type-check, validate the deployment, run the suite with coverage
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report=term:skip-covered
 
 # checkov runs from its own virtualenv (its hcl2 would shadow python-hcl2 in the app's).
 # yamllint, actionlint, kubernetes-validate and the KEDA schemas run inside pytest.

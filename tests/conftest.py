@@ -25,6 +25,17 @@ pytest_plugins = [
     "tests.fixtures.file_share",
     "tests.fixtures.requests",
 ]
+# xdist modes that group tests by node id run one of schemathesis' per-route items, which share
+# an id (tests/fuzz), and still report a pass: refuse them rather than fuzz one route.
+NODE_ID_SCHEDULERS = {"loadfile", "loadscope"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    mode = config.getoption("dist", default="no")
+    if mode in NODE_ID_SCHEDULERS:
+        raise pytest.UsageError(
+            f"--dist {mode} would fuzz one route of tests/fuzz; use the default (-n N)"
+        )
 
 
 @pytest.fixture(scope="session")
