@@ -9,8 +9,8 @@ TOOLS_VENV ?= .venv-tools
 CHECKOV := $(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download
 PORT ?= 7071
 # pytest-xdist processes for `make test`. Most tests wait on servers, workers, Azurite or the
-# browser, so two halve the suite on 2 cores. Its default scheduling, not --dist loadfile or
-# loadscope: those key tests by node id, and schemathesis' per-route items share one.
+# browser, so two take a third off the suite on 2 cores. Its default scheduling, not --dist
+# loadfile or loadscope: those key tests by node id, and schemathesis' per-route items share one.
 TEST_WORKERS ?= 2
 
 .PHONY: setup test-tools run test validate benchmark clean
