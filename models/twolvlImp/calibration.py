@@ -12,6 +12,7 @@ import numpy as np
 
 # A non-negative indicator whose upper half spreads over 3 times its lower half is skewed.
 SKEW_RATIO = 3.0
+SKEW_QUANTILES = [0.1, 0.5, 0.9]
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,27 @@ class TargetScale:
         values = values[np.isfinite(values)]
         if len(values) < 10 or values.min() < 0:
             return cls(None)
-        q10, q50, q90 = np.quantile(values, [0.1, 0.5, 0.9])
+        q10, q50, q90 = np.quantile(values, SKEW_QUANTILES)
+        return cls._from_quantiles(values, q10, q50, q90)
+
+    @classmethod
+    def fit_columns(cls, matrix: np.ndarray) -> list["TargetScale"]:
+        """`fit` of each column, the same scales; for a finite matrix, the columns' quantiles in
+        one call (a model fits a scale per predictor in each cross-validation fold)."""
+        if len(matrix) < 10 or not np.isfinite(matrix).all():
+            return [cls.fit(column) for column in matrix.T]
+        quantiles = np.quantile(matrix, SKEW_QUANTILES, axis=0)
+        negative = matrix.min(axis=0) < 0
+        return [
+            cls(None) if negative[k] else cls._from_quantiles(matrix[:, k], *quantiles[:, k])
+            for k in range(matrix.shape[1])
+        ]
+
+    @classmethod
+    def _from_quantiles(
+        cls, values: np.ndarray, q10: float, q50: float, q90: float
+    ) -> "TargetScale":
+        """Of finite non-negative values with these quantiles: a unit if they are skewed."""
         if q90 - q50 <= SKEW_RATIO * (q50 - q10):
             return cls(None)
         positive = values[values > 0]

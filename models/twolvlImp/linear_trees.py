@@ -28,7 +28,7 @@ class LinearPlusTrees(RegressorMixin, BaseEstimator):
         self, features: np.ndarray, target: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> "LinearPlusTrees":
         features = np.asarray(features, dtype=float)
-        self.scales_ = [TargetScale.fit(column) for column in features.T]
+        self.scales_ = TargetScale.fit_columns(features)
         scaled = self._scaled(features)
         self.centre_ = scaled.mean(axis=0)
         spread = scaled.std(axis=0)

@@ -31,6 +31,29 @@ def test_other_values_keep_their_scale(values) -> None:
     assert scale.forward(values) is values
 
 
+def test_a_matrix_gets_each_columns_own_scale() -> None:
+    """`fit_columns` is `fit` column by column, to the bit: skewed, symmetric, negative and
+    zero-heavy columns, ties, and (per column, then) a matrix with a gap or too few rows."""
+    rng = np.random.default_rng(4)
+    columns = [
+        rng.lognormal(3, 2, size=200),
+        rng.normal(50, 10, size=200),
+        rng.lognormal(3, 2, size=200) - 5,
+        np.where(rng.random(200) < 0.6, 0.0, rng.lognormal(0, 3, size=200)),
+        np.round(rng.lognormal(1, 1.5, size=200)),
+        np.zeros(200),
+    ]
+    matrix = np.column_stack(columns)
+    with_gap = matrix.copy()
+    with_gap[3, 0] = np.nan
+    for sample in (matrix, with_gap, matrix[:9], matrix[:, :0]):
+        expected = [calibration.TargetScale.fit(column) for column in sample.T]
+        assert calibration.TargetScale.fit_columns(sample) == expected
+    assert [scale.unit is None for scale in calibration.TargetScale.fit_columns(matrix)] == [
+        False, True, True, False, False, True,
+    ]  # fmt: skip
+
+
 def test_weighted_quantile_follows_the_weights() -> None:
     values = np.array([1.0, 2.0, 3.0, 4.0])
     assert calibration.weighted_quantile(values, np.ones(4), 0.5) == 2.0
