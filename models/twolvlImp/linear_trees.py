@@ -13,11 +13,12 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import RidgeCV
 
 from models.twolvlImp.calibration import TargetScale
+from models.twolvlImp.fast_forest import ParamNamesOnce
 
 RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 
 
-class LinearPlusTrees(RegressorMixin, BaseEstimator):
+class LinearPlusTrees(ParamNamesOnce, RegressorMixin, BaseEstimator):
     """`trees` (a forest or boosting) fitted to the residuals of a ridge regression on the
     predictors, each asinh-scaled when skewed (`TargetScale`) and standardised."""
 

@@ -12,15 +12,17 @@ import pytest
 from fastapi.testclient import TestClient
 from joblib import parallel_config
 from scipy import sparse
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.utils._param_validation import InvalidParameterError
 
 from api_app import create_app
 from common.core.settings import Settings
 from common.data.datasets import demo_raw_dataset, parse_dataset
 from common.serving.runtime import Runtime
 from models.twolvlImp import cross_section
-from models.twolvlImp.fast_forest import FastExtraTrees, FastRandomForest
+from models.twolvlImp.fast_forest import FastExtraTrees, FastRandomForest, ParamNamesOnce
 from models.twolvlImp.schemas import Interpolator
 from tests.fixtures.datasets import DEMO_YEAR
 
@@ -135,6 +137,23 @@ def test_an_unsupported_setting_takes_scikit_learns_own_path() -> None:
     stock = RandomForestRegressor(**settings).fit(features, target)
     fast = FastRandomForest(**settings).fit(features, target)
     _assert_same(stock, fast, features[:10])
+
+
+@pytest.mark.parametrize(("stock_class", "fast_class"), PAIRS)
+def test_parameters_are_the_stock_estimators(stock_class, fast_class) -> None:
+    """The names read once per class (`ParamNamesOnce`): the stock ones, each class its own."""
+
+    class OneParameter(ParamNamesOnce, BaseEstimator):
+        def __init__(self, depth: int = 1) -> None:
+            self.depth = depth
+
+    settings = {"n_estimators": 7, "max_depth": 3, "random_state": 5}
+    for _ in range(2):  # the second read comes from the cache
+        assert fast_class(**settings).get_params() == stock_class(**settings).get_params()
+        assert OneParameter(depth=2).get_params() == {"depth": 2}
+    assert clone(fast_class(**settings)).get_params() == stock_class(**settings).get_params()
+    with pytest.raises(InvalidParameterError, match="max_depth"):
+        fast_class(max_depth="deep").fit(*_problem(20, 2, 0, gaps=False))
 
 
 def _outcome(forest_class, features, target, weights, settings: dict) -> dict[str, Any]:
