@@ -139,9 +139,17 @@ def _neighbouring_years(
     return tuple(years)
 
 
-def _country_series(store: IndicatorStore, codes: list[str]) -> np.ndarray:
-    """countries x years x indicators: the raw values of the given indicators."""
-    return store.values[:, :, store.indicators.get_indexer(pd.Index(codes))].transpose(1, 0, 2)
+def _country_series(
+    store: IndicatorStore, codes: list[str], countries: np.ndarray | None = None
+) -> np.ndarray:
+    """countries x years x indicators: the raw values of the given indicators, of the countries
+    the `countries` mask selects (all without one)."""
+    indicators = store.indicators.get_indexer(pd.Index(codes))
+    if countries is None:
+        return store.values[:, :, indicators].transpose(1, 0, 2)
+    # One gather of only the cells asked for: a pool can be hundreds of indicators.
+    years = np.arange(store.values.shape[0])
+    return store.values[np.ix_(years, np.flatnonzero(countries), indicators)].transpose(1, 0, 2)
 
 
 def _companions(store: IndicatorStore, year: int, target: str, pool: list[str]) -> list[str]:
@@ -156,7 +164,7 @@ def _companions(store: IndicatorStore, year: int, target: str, pool: list[str]) 
         ones = np.ones(int(train.sum()), dtype=int)
         anchors = history.find_anchors(np.isfinite(series[train]), position, ones, ones)
         weights = cross_section.sample_weights(store.countries[train], store.sids_mask[train])
-        pool_series = _country_series(store, pool)[train]
+        pool_series = _country_series(store, pool, train)
         scores = history.companion_scores(series[train], pool_series, anchors, weights)
         order = [k for k in np.argsort(scores, kind="stable") if scores[k] < 1][:COMPANIONS]
         return [pool[k] for k in order]

@@ -105,3 +105,13 @@ def test_neighbouring_years_are_the_imputed_years_around_the_target_year(
     assert [p for p, _ in at_the_start] == list(range(1, reach + 1))
     # A year where a chosen indicator is no predictor column is left out.
     assert imputation._neighbouring_years(store, middle, imputer, [*chosen, "d-none"]) == ()
+
+
+def test_series_of_some_countries_are_those_of_all_countries() -> None:
+    """`_country_series` with a mask gathers the same values as the whole array, then masked."""
+    store = parse_dataset(demo_raw_dataset())
+    codes = [store.indicators[5], store.indicators[1], store.indicators[40]]
+    some = np.arange(len(store.countries)) % 3 != 0
+    everyone = imputation._country_series(store, codes)
+    assert everyone.shape == (len(store.countries), len(store.years), 3)
+    np.testing.assert_array_equal(imputation._country_series(store, codes, some), everyone[some])
