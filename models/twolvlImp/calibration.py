@@ -12,7 +12,7 @@ import numpy as np
 
 # A non-negative indicator whose upper half spreads over 3 times its lower half is skewed.
 SKEW_RATIO = 3.0
-SKEW_QUANTILES = [0.1, 0.5, 0.9]
+SKEW_QUANTILES = (0.1, 0.5, 0.9)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,9 @@ def test_other_values_keep_their_scale(values) -> None:
 
 
 def test_a_matrix_gets_each_columns_own_scale() -> None:
-    """`fit_columns` is `fit` column by column, to the bit: skewed, symmetric, negative and
-    zero-heavy columns, ties, and (per column, then) a matrix with a gap or too few rows."""
+    """`fit_columns` is `fit` column by column, to the bit: skewed, symmetric, negative,
+    zero-heavy, rounded (tied) and constant columns; a matrix with a gap, too few rows or no
+    columns is fitted column by column."""
     rng = np.random.default_rng(4)
     columns = [
         rng.lognormal(3, 2, size=200),
