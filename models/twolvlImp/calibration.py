@@ -13,6 +13,7 @@ import numpy as np
 # A non-negative indicator whose upper half spreads over 3 times its lower half is skewed.
 SKEW_RATIO = 3.0
 SKEW_QUANTILES = (0.1, 0.5, 0.9)
+SKEW_MIN_VALUES = 10  # fewer observed values are too few to judge
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class TargetScale:
     def fit(cls, values: np.ndarray) -> "TargetScale":
         """Chosen from every observed value of the indicator (all countries, all years)."""
         values = values[np.isfinite(values)]
-        if len(values) < 10 or values.min() < 0:
+        if len(values) < SKEW_MIN_VALUES or values.min() < 0:
             return cls(None)
         q10, q50, q90 = np.quantile(values, SKEW_QUANTILES)
         return cls._from_quantiles(values, q10, q50, q90)
@@ -34,7 +35,7 @@ class TargetScale:
     def fit_columns(cls, matrix: np.ndarray) -> list["TargetScale"]:
         """`fit` of each column, the same scales; for a finite matrix, the columns' quantiles in
         one call (a model fits a scale per predictor in each cross-validation fold)."""
-        if len(matrix) < 10 or not np.isfinite(matrix).all():
+        if len(matrix) < SKEW_MIN_VALUES or not np.isfinite(matrix).all():
             return [cls.fit(column) for column in matrix.T]
         quantiles = np.quantile(matrix, SKEW_QUANTILES, axis=0)
         negative = matrix.min(axis=0) < 0
