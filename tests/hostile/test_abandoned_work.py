@@ -89,17 +89,17 @@ def test_one_client_cannot_take_every_slot(
     server: str, medium_request: dict[str, Any], admin_keys: tuple[str, str]
 ) -> None:
     key, client = admin_keys[0], {"X-Forwarded-For": "203.0.113.7"}
+    trees = medium_request["estimators"]  # each request another count: no cached answer
     held = [
         send_and_hang_up(
-            server, "/twolvlImp/predict", {**medium_request, "estimators": 100 + n}, client
+            server, "/twolvlImp/predict", {**medium_request, "estimators": trees + n}, client
         )
         for n in range(2)
     ]
     try:
         _wait_until(lambda: _busy(server, key) >= 2, 30, "the trainings were never admitted")
-        status, headers, body = http(
-            "POST", f"{server}/twolvlImp/predict", {**medium_request, "estimators": 110}, client
-        )
+        third = {**medium_request, "estimators": trees + 10}
+        status, headers, body = http("POST", f"{server}/twolvlImp/predict", third, client)
         assert status == 429, body
         assert headers["retry-after"] and b'"code":"too_many_requests"' in body
         assert b"MAX_TRAININGS_PER_CLIENT" in body
