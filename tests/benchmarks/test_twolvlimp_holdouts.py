@@ -1,0 +1,120 @@
+"""The holdouts summary's statistics against hand-computed binomials, and its report on figures
+shaped like the accuracy benchmark's JSON."""
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import twolvlimp_accuracy as accuracy
+from benchmarks import twolvlimp_holdouts as holdouts
+
+DEFAULT = accuracy.SERVICE_METHODS[0][0]
+
+
+def _binomial(cells: int, counts: range, p: float = 0.9) -> float:
+    return sum(math.comb(cells, k) * p**k * (1 - p) ** (cells - k) for k in counts)
+
+
+def test_band_counts_include_both_ends_of_the_band() -> None:
+    assert holdouts.band_counts(80) == range(71, 74)  # 87.5% out, 88.75% in; 92.5% out
+    assert holdouts.band_counts(320) == range(282, 295)  # 281.6 and 294.4 are the band's ends
+    # 0.7 * 90 is 62.99999999999999 in floating point: 63 of 90 is still in a 50-70% band.
+    assert holdouts.band_counts(90, (0.5, 0.7)) == range(45, 64)
+    assert holdouts.band_counts(3) == range(0)  # no count of 3 lands in 88-92%
+
+
+def test_band_probability_is_the_binomial_sum_over_the_band() -> None:
+    assert holdouts.band_probability(10, 0.9, (0.8, 1.0)) == pytest.approx(0.9298, abs=1e-4)
+    assert holdouts.band_probability(80) == pytest.approx(_binomial(80, range(71, 74)))
+    assert holdouts.band_probability(320) == pytest.approx(_binomial(320, range(282, 295)))
+    assert holdouts.band_probability(3) == 0.0
+    # More cells, less noise: the band holds more often.
+    assert holdouts.band_probability(80) < holdouts.band_probability(320) < 1
+
+
+def test_calibration_test_tells_noise_from_miscalibration() -> None:
+    calibrated = [holdouts.Coverage(288, 320), holdouts.Coverage(72, 80)]
+    assert holdouts.calibration_test(calibrated) == (0.0, 1.0)
+    statistic, _ = holdouts.calibration_test([holdouts.Coverage(283, 320)])
+    assert statistic == pytest.approx(25 / 28.8)
+    too_narrow = [holdouts.Coverage(256, 320)] * 4  # 80% inside a "90%" interval
+    assert holdouts.calibration_test(too_narrow)[1] < 1e-6
+    share, (low, high) = holdouts.pooled(too_narrow)
+    assert share == pytest.approx(0.8)
+    assert low < 0.8 < high < 0.9
+
+
+def _figures(seed: int, covered: dict[str, int], cells: int, answers: list[float]) -> dict:
+    """A holdout's figures as the accuracy benchmark writes them, for a service-only run; the
+    answers' cells are one case's, each truth 0 inside [-1, 1]."""
+    scores: dict[str, Any] = {}
+    for kind in accuracy.GAP_KINDS:
+        default = {"cells": cells, "median_error": 0.01, "coverage": covered[kind] / cells}
+        scores[kind] = {DEFAULT: default, accuracy.CROSS_COUNTRY_MEDIAN: {"cells": cells}}
+    return {
+        "seed": seed,
+        "scores": scores,
+        "cells": [_cell("whole", "t", truth=0.0) for _ in answers],
+        "answers": {DEFAULT: [{"estimate": a, "lower": -1.0, "upper": 1.0} for a in answers]},
+    }
+
+
+def _cell(kind: str, target: str, truth: float) -> dict[str, Any]:
+    return {"kind": kind, "year": 2015, "target": target, "country": "C", "truth": truth}
+
+
+def _cases(covered_counts: list[int], size: int = 10) -> dict[str, Any]:
+    """Whole-series cases of `size` cells with these covered counts, and an inner cell."""
+    cells = [_cell("inner", "other", truth=5.0)]
+    answers: list[dict[str, float] | None] = [None]
+    for number, covered in enumerate(covered_counts):
+        for position in range(size):
+            cells.append(_cell("whole", f"t{number}", truth=0.0 if position < covered else 5.0))
+            answers.append({"estimate": 0.0, "lower": -1.0, "upper": 1.0})
+    return {"cells": cells, "answers": {DEFAULT: answers}}
+
+
+def test_case_dispersion_is_one_for_binomial_spread_and_grows_with_uneven_cases() -> None:
+    # Nine of ten covered in every case: less spread than binomial noise would give.
+    assert holdouts.case_dispersion(_cases([9] * 10), "whole") == 0.0
+    # Half the cases at 10, half at 8 (share 0.9): 10 squared deviations of 1 over 100 x 0.09.
+    assert holdouts.case_dispersion(_cases([10, 8] * 5), "whole") == pytest.approx(10 / 9)
+    # One case missing every cell: its deviation of 9 dominates.
+    assert holdouts.case_dispersion(_cases([10] * 9 + [0]), "whole") == pytest.approx(90 / 9)
+    assert math.isnan(holdouts.case_dispersion(_cases([10] * 3), "whole"))  # nothing missed
+
+
+def test_report_marks_figures_outside_the_band_and_counts_changed_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    after = _figures(3, {"inner": 292, "whole": 296}, 320, [1.0, 2.0, 3.0])
+    before = _figures(3, {"inner": 292, "whole": 297}, 320, [1.0, 2.5, 3.0])
+    paths = []
+    for name, figures in (("after", after), ("before", before)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(figures))
+    monkeypatch.setattr("sys.argv", ["holdouts", str(paths[0]), "--before", str(paths[1])])
+    holdouts.main()
+    out = capsys.readouterr().out
+    assert "inner 0.0100 (before 0.0100), coverage 91.2% in (dispersion nan)" in out
+    assert "coverage 92.5% OUT" in out
+    assert "no panel baselines" in out  # a service-only run has no best baseline to beat
+    assert "1 of 3 cells changed" in out
+    assert "1 of 2 in 88%-92%" in out
+    odds = holdouts.band_probability(320) ** 2
+    assert f"with probability {odds:.2g}" in out
+
+
+def test_best_baseline_is_the_lowest_other_method_of_a_full_run() -> None:
+    whole = {
+        DEFAULT: {"cells": 10, "median_error": 0.01},
+        accuracy.TREES_YEAR: {"cells": 10, "median_error": 0.05},
+        accuracy.LOW_RANK: {"cells": 10, "median_error": 0.04},
+        accuracy.OWN_INTERPOLATION: {"cells": 0},  # nothing to interpolate on a whole series
+    }
+    assert accuracy.best_baseline(whole) == accuracy.LOW_RANK
+    del whole[accuracy.TREES_YEAR]  # as in a --service-only run
+    assert accuracy.best_baseline(whole) is None
