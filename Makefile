@@ -13,7 +13,7 @@ PORT ?= 7071
 # loadfile or loadscope: those key tests by node id, and schemathesis' per-route items share one.
 TEST_WORKERS ?= 2
 
-.PHONY: setup test-tools run test validate benchmark clean
+.PHONY: setup test-tools run test validate benchmark holdouts clean
 
 # The stamp names the version, so a .venv from another Python is replaced, not reused.
 $(VENV)/.python-$(PYTHON_VERSION):
@@ -75,6 +75,9 @@ benchmark: setup ## accuracy (holdout), latency (also at the front end's setting
 	$(BIN)/python -m benchmarks.twolvlimp_latency
 	$(BIN)/python -m benchmarks.twolvlimp_latency --frontend
 	$(BIN)/python -m benchmarks.twolvlimp_batch
+
+holdouts: setup ## issue 16's four accuracy holdouts (the service alone at 10 trees; HOLDOUT_FLAGS=--full adds every baseline), their goals and calibration
+	$(BIN)/python -m benchmarks.twolvlimp_holdouts --run benchmarks/results/holdouts $(HOLDOUT_FLAGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) node_modules .validate .pytest_cache .ruff_cache .mypy_cache .coverage*

@@ -21,23 +21,35 @@ Coverage is then judged as calibration, over every holdout at once:
   each figure's binomial probability of landing there (independent cells; less with correlated
   ones).
 
-Run from the repository root:
+Run from the repository root, on figures already written, or running the holdouts first
+(`--run DIR`: each into DIR/seed-N.json and .log, `--jobs` at a time; the service alone at the
+issue's 10 trees, a few minutes on 2 cores; `--full` adds the year-by-year reference and the panel
+baselines, about two hours):
 
     .venv/bin/python -m benchmarks.twolvlimp_holdouts FILE [FILE ...] [--before FILE [FILE ...]]
+    .venv/bin/python -m benchmarks.twolvlimp_holdouts --run DIR [--full] [--jobs N]
+        [--dataset PATH] [--before FILE [FILE ...]]
 """
 
 import argparse
 import json
 import math
+import subprocess
+import sys
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scipy import stats
 
+from benchmarks.real_data import DEFAULT_DATASET, dataset_available
 from benchmarks.twolvlimp_accuracy import (
     COVERAGE_GOAL,
+    DEFAULT_CASES,
+    DEFAULT_CELLS,
+    DEFAULT_SEED,
     GAP_KINDS,
     INTERVAL_QUANTILES,
     SERVICE_METHODS,
@@ -48,6 +60,15 @@ from benchmarks.twolvlimp_accuracy import (
 DEFAULT = SERVICE_METHODS[0][0]
 NOMINAL = INTERVAL_QUANTILES[1] - INTERVAL_QUANTILES[0]  # the intervals' promised coverage
 CALIBRATION_LEVEL = 0.95  # of the pooled coverage's interval
+# Issue 16's holdouts: (seed, cases, cells per gap kind), the service at 10 trees.
+HOLDOUTS: tuple[tuple[int, int, int], ...] = (
+    (DEFAULT_SEED, DEFAULT_CASES, DEFAULT_CELLS),
+    (1, 32, 320),
+    (2, 32, 320),
+    (3, 32, 320),
+)
+HOLDOUT_TREES = 10
+REPOSITORY = Path(__file__).resolve().parents[1]  # where `-m benchmarks...` resolves
 
 
 @dataclass(frozen=True)
@@ -189,22 +210,69 @@ def calibration_report(holdouts: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def run_holdouts(
+    folder: Path,
+    dataset: Path,
+    *,
+    full: bool = False,
+    jobs: int = 2,
+    holdouts: tuple[tuple[int, int, int], ...] = HOLDOUTS,
+) -> list[Path]:
+    """Run the accuracy benchmark on each holdout, `jobs` at a time; their JSON files."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def run(holdout: tuple[int, int, int]) -> Path:
+        seed, cases, cells = holdout
+        figures, log = folder / f"seed-{seed}.json", folder / f"seed-{seed}.log"
+        command = [
+            sys.executable, "-m", "benchmarks.twolvlimp_accuracy", "--dataset", str(dataset),
+            "--seed", str(seed), "--cases", str(cases), "--cells", str(cells),
+            "--estimators", str(HOLDOUT_TREES), "--json", str(figures),
+        ]  # fmt: skip
+        if not full:
+            command.append("--service-only")
+        with log.open("w") as output:
+            finished = subprocess.run(
+                command, stdout=output, stderr=subprocess.STDOUT, cwd=REPOSITORY
+            )
+        if finished.returncode != 0:
+            raise SystemExit(f"seed {seed}: the accuracy benchmark failed, see {log}")
+        return figures
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(run, holdouts))
+
+
 def _load(paths: list[Path]) -> dict[int, dict[str, Any]]:
     return {(figures := json.loads(path.read_text()))["seed"]: figures for path in paths}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("figures", nargs="+", type=Path, help="twolvlimp_accuracy --json files")
+    parser.add_argument("figures", nargs="*", type=Path, help="twolvlimp_accuracy --json files")
     parser.add_argument(
         "--before", nargs="+", type=Path, default=[], help="the same holdouts, earlier code"
     )
-    return parser.parse_args()
+    parser.add_argument("--run", type=Path, metavar="DIR", help="run the holdouts into DIR first")
+    parser.add_argument("--full", action="store_true", help="with --run: every baseline too")
+    parser.add_argument("--jobs", type=int, default=2, help="with --run: holdouts at a time")
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="with --run")
+    args = parser.parse_args()
+    if bool(args.figures) == bool(args.run):
+        parser.error("give either the figures' files or --run DIR")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return args
 
 
 def main() -> None:
     args = parse_args()
-    holdouts, before = _load(args.figures), _load(args.before)
+    figures = args.figures
+    if args.run:
+        if not dataset_available(args.dataset):
+            return
+        figures = run_holdouts(args.run, args.dataset, full=args.full, jobs=args.jobs)
+    holdouts, before = _load(figures), _load(args.before)
     if missing := set(before) - set(holdouts):
         raise SystemExit(f"--before has seeds with no run after: {sorted(missing)}")
     for seed, figures in holdouts.items():

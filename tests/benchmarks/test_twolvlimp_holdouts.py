@@ -118,3 +118,39 @@ def test_best_baseline_is_the_lowest_other_method_of_a_full_run() -> None:
     assert accuracy.best_baseline(whole) == accuracy.LOW_RANK
     del whole[accuracy.TREES_YEAR]  # as in a --service-only run
     assert accuracy.best_baseline(whole) is None
+
+
+def test_run_holdouts_runs_the_accuracy_benchmark_on_each_and_reports_them(
+    demo_dataset_dir: Path, tmp_path: Path
+) -> None:
+    """Two small holdouts of the demo data, run at once as real benchmark processes."""
+    small = ((3, 2, 8), (4, 2, 8))
+    paths = holdouts.run_holdouts(tmp_path / "runs", demo_dataset_dir, jobs=2, holdouts=small)
+    assert [path.name for path in paths] == ["seed-3.json", "seed-4.json"]
+    runs = [json.loads(path.read_text()) for path in paths]
+    for (seed, cases, cells), figures in zip(small, runs):
+        assert figures["seed"] == seed and len(figures["cases"]) == cases
+        assert figures["request"]["estimators"] == holdouts.HOLDOUT_TREES
+        assert figures["service_only"]  # no panel baselines unless --full
+        assert sum(case["cells"] for case in figures["cases"]) == 2 * cells  # both kinds
+        assert f"seed {seed:>5} |" in holdouts.holdout_row(figures, None)
+    report = holdouts.calibration_report(runs)
+    assert report[-1].startswith("a perfectly calibrated 90% interval puts all 4 in")
+
+
+def test_run_without_the_dataset_says_so_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["holdouts", "--run", str(tmp_path / "runs"), "--dataset", str(tmp_path / "absent")]
+    monkeypatch.setattr("sys.argv", argv)
+    holdouts.main()
+    assert "Dataset not found" in capsys.readouterr().out
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("argv", [[], ["a.json", "--run", "dir"], ["--run", "dir", "--jobs", "0"]])
+def test_arguments_need_figures_or_a_run(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    monkeypatch.setattr("sys.argv", ["holdouts", *argv])
+    with pytest.raises(SystemExit) as refused:
+        holdouts.parse_args()
+    assert refused.value.code == 2
