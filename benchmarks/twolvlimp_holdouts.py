@@ -23,10 +23,11 @@ Coverage is then judged as calibration, over every holdout at once:
 
 Run from the repository root, on figures already written, or running the holdouts first
 (`--run DIR`: each into DIR/seed-N.json and .log, `--jobs` at a time; the service alone at the
-issue's 10 trees, a few minutes on 2 cores; `--full` adds the year-by-year reference and the panel
+issue's 10 trees, about 2 minutes on 2 cores; `--full` adds the year-by-year reference and the panel
 baselines, about two hours):
 
     .venv/bin/python -m benchmarks.twolvlimp_holdouts FILE [FILE ...] [--before FILE [FILE ...]]
+        (the files first: --before takes every file after it)
     .venv/bin/python -m benchmarks.twolvlimp_holdouts --run DIR [--full] [--jobs N]
         [--dataset PATH] [--before FILE [FILE ...]]
 """
@@ -49,16 +50,18 @@ from benchmarks.twolvlimp_accuracy import (
     COVERAGE_GOAL,
     DEFAULT_CASES,
     DEFAULT_CELLS,
+    DEFAULT_METHOD,
     DEFAULT_SEED,
     GAP_KINDS,
     INTERVAL_QUANTILES,
-    SERVICE_METHODS,
+    REQUEST,
     best_baseline,
     covers,
+    lead_on,
 )
 
-DEFAULT = SERVICE_METHODS[0][0]
-NOMINAL = INTERVAL_QUANTILES[1] - INTERVAL_QUANTILES[0]  # the intervals' promised coverage
+# The intervals' promised coverage; rounded, as 0.95 - 0.05 is 0.8999999999999999.
+NOMINAL = round(INTERVAL_QUANTILES[1] - INTERVAL_QUANTILES[0], 12)
 CALIBRATION_LEVEL = 0.95  # of the pooled coverage's interval
 # Issue 16's holdouts: (seed, cases, cells per gap kind), the service at 10 trees.
 HOLDOUTS: tuple[tuple[int, int, int], ...] = (
@@ -67,7 +70,8 @@ HOLDOUTS: tuple[tuple[int, int, int], ...] = (
     (2, 32, 320),
     (3, 32, 320),
 )
-HOLDOUT_TREES = 10
+HOLDOUT_TREES: int = REQUEST["estimators"]  # the issue's request
+DEFAULT_JOBS = 2  # holdouts at a time: one per core here
 REPOSITORY = Path(__file__).resolve().parents[1]  # where `-m benchmarks...` resolves
 
 
@@ -85,9 +89,8 @@ class Coverage:
 
 def coverage_of(figures: dict[str, Any], kind: str) -> Coverage:
     """The service default's covered count on one gap kind of one holdout's figures."""
-    row = figures["scores"][kind][DEFAULT]
-    # The share was computed from whole cells, so rounding recovers the count exactly.
-    return Coverage(round(row["coverage"] * row["cells"]), row["cells"])
+    row = figures["scores"][kind][DEFAULT_METHOD]
+    return Coverage(row["covered"], row["with_interval"])
 
 
 def band_counts(cells: int, band: tuple[float, float] = COVERAGE_GOAL) -> range:
@@ -127,26 +130,31 @@ def pooled(coverages: list[Coverage]) -> tuple[float, tuple[float, float]]:
 
 
 def case_dispersion(figures: dict[str, Any], kind: str) -> float:
-    """The cases' covered counts' spread around the holdout's share, over binomial noise's."""
+    """The cases' covered counts' spread around the holdout's share, over binomial noise's:
+    Pearson's chi-square over its degrees of freedom (cases - 1, as the share is estimated from
+    the same cases), so about 1 when cells miss independently."""
     by_case: dict[tuple[int, str], list[bool]] = defaultdict(list)
-    for cell, answer in zip(figures["cells"], figures["answers"][DEFAULT]):
-        if cell["kind"] == kind and answer is not None:
+    for cell, answer in zip(figures["cells"], figures["answers"][DEFAULT_METHOD]):
+        if cell["kind"] == kind and answer is not None and answer["lower"] is not None:
             covered = covers(answer["lower"], answer["upper"], cell["truth"])
             by_case[(cell["year"], cell["target"])].append(covered)
     cases = list(by_case.values())
     cells = sum(len(case) for case in cases)
     share = sum(sum(case) for case in cases) / cells if cells else 0.0
-    if share in (0.0, 1.0):
-        return math.nan  # no noise to compare with (or no cells)
-    spread = sum((sum(case) - len(case) * share) ** 2 for case in cases)
-    return spread / (cells * share * (1 - share))
+    if share in (0.0, 1.0) or len(cases) < 2:
+        return math.nan  # no noise to compare with (or too few cases to spread)
+    chi_square = sum(
+        (sum(case) - len(case) * share) ** 2 / (len(case) * share * (1 - share)) for case in cases
+    )
+    return chi_square / (len(cases) - 1)
 
 
 def changed_cells(after: dict[str, Any], before: dict[str, Any]) -> int:
     """The cells whose service default answer differs between two runs of one holdout."""
     if after["cells"] != before["cells"]:
         raise SystemExit(f"seed {after['seed']}: the two runs blanked different cells")
-    return sum(a != b for a, b in zip(after["answers"][DEFAULT], before["answers"][DEFAULT]))
+    answers = zip(after["answers"][DEFAULT_METHOD], before["answers"][DEFAULT_METHOD])
+    return sum(a != b for a, b in answers)
 
 
 def in_band(coverage: Coverage) -> bool:
@@ -161,8 +169,7 @@ def _lead(whole: dict[str, Any]) -> str:
     best = best_baseline(whole)
     if best is None:
         return "n/a (no panel baselines)"
-    lead = 1 - whole[DEFAULT]["median_error"] / whole[best]["median_error"]
-    return f"{lead:.0%} below {whole[best]['median_error']:.3f} ({best})"
+    return f"{lead_on(whole, best):.0%} below {whole[best]['median_error']:.3f} ({best})"
 
 
 def holdout_row(figures: dict[str, Any], before: dict[str, Any] | None) -> str:
@@ -170,9 +177,9 @@ def holdout_row(figures: dict[str, Any], before: dict[str, Any] | None) -> str:
     scores = figures["scores"]
     parts = [f"seed {figures['seed']:>5}"]
     for kind in GAP_KINDS:
-        error = f"{kind} {scores[kind][DEFAULT]['median_error']:.4f}"
+        error = f"{kind} {scores[kind][DEFAULT_METHOD]['median_error']:.4f}"
         if before is not None:
-            error += f" (before {before['scores'][kind][DEFAULT]['median_error']:.4f})"
+            error += f" (before {before['scores'][kind][DEFAULT_METHOD]['median_error']:.4f})"
         parts.append(
             f"{error}, coverage {_band_mark(coverage_of(figures, kind))} "
             f"(dispersion {case_dispersion(figures, kind):.2f})"
@@ -215,10 +222,12 @@ def run_holdouts(
     dataset: Path,
     *,
     full: bool = False,
-    jobs: int = 2,
+    jobs: int = DEFAULT_JOBS,
     holdouts: tuple[tuple[int, int, int], ...] = HOLDOUTS,
 ) -> list[Path]:
     """Run the accuracy benchmark on each holdout, `jobs` at a time; their JSON files."""
+    # Absolute, as the runs start in the repository root, wherever this was started.
+    folder, dataset = folder.resolve(), dataset.resolve()
     folder.mkdir(parents=True, exist_ok=True)
 
     def run(holdout: tuple[int, int, int]) -> Path:
@@ -244,7 +253,14 @@ def run_holdouts(
 
 
 def _load(paths: list[Path]) -> dict[int, dict[str, Any]]:
-    return {(figures := json.loads(path.read_text()))["seed"]: figures for path in paths}
+    """Each file's figures by seed; two runs of one seed would hide one of them."""
+    holdouts: dict[int, dict[str, Any]] = {}
+    for path in paths:
+        figures = json.loads(path.read_text())
+        if figures["seed"] in holdouts:
+            raise SystemExit(f"{path}: a second run of seed {figures['seed']}")
+        holdouts[figures["seed"]] = figures
+    return holdouts
 
 
 def parse_args() -> argparse.Namespace:
@@ -255,26 +271,34 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--run", type=Path, metavar="DIR", help="run the holdouts into DIR first")
     parser.add_argument("--full", action="store_true", help="with --run: every baseline too")
-    parser.add_argument("--jobs", type=int, default=2, help="with --run: holdouts at a time")
+    parser.add_argument(
+        "--jobs", type=int, default=DEFAULT_JOBS, help="with --run: holdouts at a time"
+    )
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="with --run")
     args = parser.parse_args()
     if bool(args.figures) == bool(args.run):
         parser.error("give either the figures' files or --run DIR")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    run_only = {"--full": args.full, "--jobs": args.jobs != DEFAULT_JOBS}
+    run_only["--dataset"] = args.dataset != DEFAULT_DATASET
+    if not args.run and (given := [flag for flag, set_ in run_only.items() if set_]):
+        parser.error(f"{', '.join(given)} only go with --run DIR")
     return args
 
 
 def main() -> None:
     args = parse_args()
-    figures = args.figures
+    paths = args.figures
     if args.run:
         if not dataset_available(args.dataset):
             return
-        figures = run_holdouts(args.run, args.dataset, full=args.full, jobs=args.jobs)
-    holdouts, before = _load(figures), _load(args.before)
-    if missing := set(before) - set(holdouts):
-        raise SystemExit(f"--before has seeds with no run after: {sorted(missing)}")
+        paths = run_holdouts(args.run, args.dataset, full=args.full, jobs=args.jobs)
+    holdouts, before = _load(paths), _load(args.before)
+    if before and set(before) != set(holdouts):
+        raise SystemExit(
+            f"--before must run the same seeds: {sorted(before)} against {sorted(holdouts)}"
+        )
     for seed, figures in holdouts.items():
         print(holdout_row(figures, before.get(seed)))
     print()

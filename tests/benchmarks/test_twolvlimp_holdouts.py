@@ -3,6 +3,8 @@ shaped like the accuracy benchmark's JSON."""
 
 import json
 import math
+import random
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from benchmarks import twolvlimp_accuracy as accuracy
 from benchmarks import twolvlimp_holdouts as holdouts
 
-DEFAULT = accuracy.SERVICE_METHODS[0][0]
+DEFAULT = accuracy.DEFAULT_METHOD
 
 
 def _binomial(cells: int, counts: range, p: float = 0.9) -> float:
@@ -37,7 +39,7 @@ def test_band_probability_is_the_binomial_sum_over_the_band() -> None:
 
 def test_calibration_test_tells_noise_from_miscalibration() -> None:
     calibrated = [holdouts.Coverage(288, 320), holdouts.Coverage(72, 80)]
-    assert holdouts.calibration_test(calibrated) == (0.0, 1.0)
+    assert holdouts.calibration_test(calibrated) == pytest.approx((0.0, 1.0))
     statistic, _ = holdouts.calibration_test([holdouts.Coverage(283, 320)])
     assert statistic == pytest.approx(25 / 28.8)
     too_narrow = [holdouts.Coverage(256, 320)] * 4  # 80% inside a "90%" interval
@@ -52,7 +54,13 @@ def _figures(seed: int, covered: dict[str, int], cells: int, answers: list[float
     answers' cells are one case's, each truth 0 inside [-1, 1]."""
     scores: dict[str, Any] = {}
     for kind in accuracy.GAP_KINDS:
-        default = {"cells": cells, "median_error": 0.01, "coverage": covered[kind] / cells}
+        default = {
+            "cells": cells,
+            "median_error": 0.01,
+            "coverage": covered[kind] / cells,
+            "covered": covered[kind],
+            "with_interval": cells,
+        }
         scores[kind] = {DEFAULT: default, accuracy.CROSS_COUNTRY_MEDIAN: {"cells": cells}}
     return {
         "seed": seed,
@@ -77,14 +85,28 @@ def _cases(covered_counts: list[int], size: int = 10) -> dict[str, Any]:
     return {"cells": cells, "answers": {DEFAULT: answers}}
 
 
-def test_case_dispersion_is_one_for_binomial_spread_and_grows_with_uneven_cases() -> None:
+def test_case_dispersion_grows_with_uneven_cases() -> None:
     # Nine of ten covered in every case: less spread than binomial noise would give.
     assert holdouts.case_dispersion(_cases([9] * 10), "whole") == 0.0
-    # Half the cases at 10, half at 8 (share 0.9): 10 squared deviations of 1 over 100 x 0.09.
-    assert holdouts.case_dispersion(_cases([10, 8] * 5), "whole") == pytest.approx(10 / 9)
-    # One case missing every cell: its deviation of 9 dominates.
-    assert holdouts.case_dispersion(_cases([10] * 9 + [0]), "whole") == pytest.approx(90 / 9)
+    # Half the cases at 10, half at 8 (share 0.9): each case's chi-square 1 / (10 x 0.09), on
+    # 10 - 1 degrees of freedom.
+    assert holdouts.case_dispersion(_cases([10, 8] * 5), "whole") == pytest.approx(10 / 0.9 / 9)
+    # One case missing every cell: its deviation of 9 dominates (81 / 0.9, and 9 x 1 / 0.9).
+    assert holdouts.case_dispersion(_cases([10] * 9 + [0]), "whole") == pytest.approx(100 / 9)
     assert math.isnan(holdouts.case_dispersion(_cases([10] * 3), "whole"))  # nothing missed
+    assert math.isnan(holdouts.case_dispersion(_cases([8]), "whole"))  # one case cannot spread
+
+
+@pytest.mark.parametrize("case_count", [8, 32])
+def test_case_dispersion_averages_one_for_binomial_misses(case_count: int) -> None:
+    """Cells missing independently at 10%: the figure is unbiased, even with few cases (dividing
+    by the cells instead of the cases - 1 averages 7/8 at 8 cases)."""
+    draws = random.Random(16)
+    figures = []
+    for _ in range(2000):
+        counts = [sum(draws.random() < 0.9 for _ in range(10)) for _ in range(case_count)]
+        figures.append(holdouts.case_dispersion(_cases(counts), "whole"))
+    assert statistics.fmean(f for f in figures if not math.isnan(f)) == pytest.approx(1, abs=0.04)
 
 
 def test_report_marks_figures_outside_the_band_and_counts_changed_answers(
@@ -148,9 +170,40 @@ def test_run_without_the_dataset_says_so_and_writes_nothing(
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("argv", [[], ["a.json", "--run", "dir"], ["--run", "dir", "--jobs", "0"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["a.json", "--run", "dir"],
+        ["--run", "dir", "--jobs", "0"],
+        ["a.json", "--full"],  # --full, --jobs and --dataset only mean something to a run
+        ["a.json", "--dataset", "elsewhere"],
+    ],
+)
 def test_arguments_need_figures_or_a_run(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
     monkeypatch.setattr("sys.argv", ["holdouts", *argv])
     with pytest.raises(SystemExit) as refused:
         holdouts.parse_args()
     assert refused.value.code == 2
+
+
+def _write(folder: Path, name: str, figures: dict[str, Any]) -> str:
+    path = folder / name
+    path.write_text(json.dumps(figures))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("second_seed", "refusal"), [(3, "a second run of seed 3"), (4, "the same seeds")]
+)
+def test_seeds_must_not_repeat_nor_differ_from_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second_seed: int, refusal: str
+) -> None:
+    """Two runs of seed 3 would hide one; a --before of other seeds compares nothing."""
+    covered = {"inner": 290, "whole": 290}
+    first = _write(tmp_path, "a.json", _figures(3, covered, 320, [1.0]))
+    second = _write(tmp_path, "b.json", _figures(second_seed, covered, 320, [1.0]))
+    argv = [first, second] if second_seed == 3 else [first, "--before", second]
+    monkeypatch.setattr("sys.argv", ["holdouts", *argv])
+    with pytest.raises(SystemExit, match=refusal):
+        holdouts.main()
