@@ -55,6 +55,7 @@ from benchmarks.twolvlimp_accuracy import (
     GAP_KINDS,
     INTERVAL_QUANTILES,
     REQUEST,
+    band_counts,
     best_baseline,
     covers,
     lead_on,
@@ -91,12 +92,6 @@ def coverage_of(figures: dict[str, Any], kind: str) -> Coverage:
     """The service default's covered count on one gap kind of one holdout's figures."""
     row = figures["scores"][kind][DEFAULT_METHOD]
     return Coverage(row["covered"], row["with_interval"])
-
-
-def band_counts(cells: int, band: tuple[float, float] = COVERAGE_GOAL) -> range:
-    """The covered counts of `cells` whose share lies in the band (ends included)."""
-    # A product like 0.7 * 90 (62.99999999999999) can fall a hair off a whole number.
-    return range(math.ceil(band[0] * cells - 1e-9), math.floor(band[1] * cells + 1e-9) + 1)
 
 
 def band_probability(
@@ -280,8 +275,11 @@ def parse_args() -> argparse.Namespace:
         parser.error("give either the figures' files or --run DIR")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    run_only = {"--full": args.full, "--jobs": args.jobs != DEFAULT_JOBS}
-    run_only["--dataset"] = args.dataset != DEFAULT_DATASET
+    run_only = {
+        "--full": args.full,
+        "--jobs": args.jobs != DEFAULT_JOBS,
+        "--dataset": args.dataset != DEFAULT_DATASET,
+    }
     if not args.run and (given := [flag for flag, set_ in run_only.items() if set_]):
         parser.error(f"{', '.join(given)} only go with --run DIR")
     return args

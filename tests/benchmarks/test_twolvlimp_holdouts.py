@@ -21,11 +21,11 @@ def _binomial(cells: int, counts: range, p: float = 0.9) -> float:
 
 
 def test_band_counts_include_both_ends_of_the_band() -> None:
-    assert holdouts.band_counts(80) == range(71, 74)  # 87.5% out, 88.75% in; 92.5% out
-    assert holdouts.band_counts(320) == range(282, 295)  # 281.6 and 294.4 are the band's ends
+    assert accuracy.band_counts(80) == range(71, 74)  # 87.5% out, 88.75% in; 92.5% out
+    assert accuracy.band_counts(320) == range(282, 295)  # 281.6 and 294.4 are the band's ends
     # 0.7 * 90 is 62.99999999999999 in floating point: 63 of 90 is still in a 50-70% band.
-    assert holdouts.band_counts(90, (0.5, 0.7)) == range(45, 64)
-    assert holdouts.band_counts(3) == range(0)  # no count of 3 lands in 88-92%
+    assert accuracy.band_counts(90, (0.5, 0.7)) == range(45, 64)
+    assert accuracy.band_counts(3) == range(0)  # no count of 3 lands in 88-92%
 
 
 def test_band_probability_is_the_binomial_sum_over_the_band() -> None:
@@ -109,16 +109,23 @@ def test_case_dispersion_averages_one_for_binomial_misses(case_count: int) -> No
     assert statistics.fmean(f for f in figures if not math.isnan(f)) == pytest.approx(1, abs=0.04)
 
 
+def _write(folder: Path, name: str, figures: dict[str, Any]) -> str:
+    path = folder / name
+    path.write_text(json.dumps(figures))
+    return str(path)
+
+
 def test_report_marks_figures_outside_the_band_and_counts_changed_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     after = _figures(3, {"inner": 292, "whole": 296}, 320, [1.0, 2.0, 3.0])
     before = _figures(3, {"inner": 292, "whole": 297}, 320, [1.0, 2.5, 3.0])
-    paths = []
-    for name, figures in (("after", after), ("before", before)):
-        paths.append(tmp_path / f"{name}.json")
-        paths[-1].write_text(json.dumps(figures))
-    monkeypatch.setattr("sys.argv", ["holdouts", str(paths[0]), "--before", str(paths[1])])
+    argv = [
+        _write(tmp_path, "after.json", after),
+        "--before",
+        _write(tmp_path, "before.json", before),
+    ]
+    monkeypatch.setattr("sys.argv", ["holdouts", *argv])
     holdouts.main()
     out = capsys.readouterr().out
     assert "inner 0.0100 (before 0.0100), coverage 91.2% in (dispersion nan)" in out
@@ -185,12 +192,6 @@ def test_arguments_need_figures_or_a_run(monkeypatch: pytest.MonkeyPatch, argv: 
     with pytest.raises(SystemExit) as refused:
         holdouts.parse_args()
     assert refused.value.code == 2
-
-
-def _write(folder: Path, name: str, figures: dict[str, Any]) -> str:
-    path = folder / name
-    path.write_text(json.dumps(figures))
-    return str(path)
 
 
 @pytest.mark.parametrize(
